@@ -1,0 +1,589 @@
+//! One function per `/tlm` command: validate against stored state, write, make it durable,
+//! answer. Parsing already happened; what's left to check needs the user's data or the date.
+
+use super::{Actor, App, AppError, Reply, TeamChange};
+use crate::command::{Command, CommandName, DigestAction, JobKind, PauseSpec, QuickCheckin};
+use crate::domain::balance::{day_shares, week_balance};
+use crate::domain::checkin::{CheckIn, Fire, FireKind, Win};
+use crate::domain::digest::{default_digest_schedule, Subscription};
+use crate::domain::ids::{ChannelRef, Person};
+use crate::domain::nudge::Nudge;
+use crate::domain::schedule::ScheduleSpec;
+use crate::domain::summary::fires_in_week;
+use crate::domain::team::{Report, DEFAULT_CADENCE_DAYS, HEALTHY_TEAM_SIZE, MAX_ROSTER};
+use crate::domain::user::{CriticalPath, JobSchedule, Pause, TeamSizeNudged, UserRecord};
+use crate::domain::week::{local_date, short_date, start_of_day, IsoWeek};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+type Result<T> = std::result::Result<T, AppError>;
+
+/// How far back a 1:1 may be logged: older than a year isn't a 1:1 to track, it's a typo.
+const ONE_ON_ONE_MAX_AGE_DAYS: i64 = 366;
+/// The longest pause `until` accepts.
+const MAX_PAUSE_DAYS: i64 = 366;
+
+impl App {
+    pub(super) fn run(&self, actor: &Actor, command: Command, now: DateTime<Utc>) -> Result<Reply> {
+        match command {
+            Command::Help { unknown } => Ok(Reply::Help { unknown }),
+            Command::CheckinModal => Ok(Reply::CheckinModal),
+            Command::Checkin(quick) => self.checkin(actor, quick, now),
+            Command::OneOnOne { with, date } => self.one_on_one(actor, with, date, now),
+            Command::TeamShow => self.team_show(actor, now),
+            Command::TeamAdd {
+                people,
+                cadence_days,
+            } => self.team_add(actor, people, cadence_days, now),
+            Command::TeamRemove { people } => self.team_remove(actor, people, now),
+            Command::Win { text, public } => self.win(actor, text, public, now),
+            Command::CpOn { what } => self.cp_on(actor, what, now),
+            Command::CpOff => self.cp_off(actor, now),
+            Command::Fire(kind) => self.fire(actor, kind, now),
+            Command::FireClear => self.fire_clear(actor, now),
+            Command::Summary => Ok(Reply::Summary(Box::new(self.summary(actor, now)?))),
+            Command::Target(pct) => self.update(actor, now, |r, _| {
+                r.target_pct = pct;
+                Ok(Reply::TargetSet { pct })
+            }),
+            Command::Tz(tz) => self.update(actor, now, |r, _| {
+                r.tz = Some(tz);
+                Ok(Reply::TzSet { tz })
+            }),
+            Command::Schedule { job, spec } => self.schedule(actor, job, spec, now),
+            Command::Pause(spec) => self.pause(actor, spec, now),
+            Command::Resume => self.resume(actor, now),
+            Command::Digest { channel, action } => self.digest_command(actor, channel, action, now),
+            Command::Export => self.export(actor),
+            Command::ForgetAsk => Ok(Reply::ForgetAsk),
+            Command::Forget => {
+                let gone = self.store.forget_user(&actor.scope)?;
+                self.store.durable()?;
+                Ok(Reply::Forgotten(gone))
+            }
+            Command::Snooze { kind, days } => self.update(actor, now, |r, today| {
+                let through = today + Duration::days(i64::from(days) - 1);
+                r.snoozes.insert(kind, through);
+                Ok(Reply::Snoozed { kind, through })
+            }),
+        }
+    }
+
+    /// Read-modify-write of the actor's record, then durable. `change` gets the record and
+    /// the user's local date; it may run again on a write race, so it only edits the record.
+    fn update(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        mut change: impl FnMut(&mut UserRecord, NaiveDate) -> Result<Reply>,
+    ) -> Result<Reply> {
+        let reply = self.store.update_user(&actor.scope, now, |record| {
+            if actor.name.is_some() {
+                record.label.clone_from(&actor.name);
+            }
+            let today = local_date(
+                now,
+                record.tz.or(actor.profile_tz).unwrap_or(self.default_tz),
+            );
+            change(record, today)
+        })?;
+        self.store.durable()?;
+        Ok(reply)
+    }
+
+    /// Creates the actor's record on first contact and remembers their name; returns it.
+    /// Not durable by itself: the caller's next write is followed by `durable`.
+    fn touch(&self, actor: &Actor, now: DateTime<Utc>) -> Result<UserRecord> {
+        self.store.update_user(&actor.scope, now, |r| {
+            if actor.name.is_some() {
+                r.label.clone_from(&actor.name);
+            }
+            Ok(r.clone())
+        })
+    }
+
+    fn today(&self, actor: &Actor, now: DateTime<Utc>) -> Result<(Tz, NaiveDate)> {
+        let tz = self.tz_for(actor)?;
+        Ok((tz, local_date(now, tz)))
+    }
+
+    fn checkin(&self, actor: &Actor, quick: QuickCheckin, now: DateTime<Utc>) -> Result<Reply> {
+        let (tz, today) = self.today(actor, now)?;
+        let checkin = CheckIn {
+            date: today,
+            at: now,
+            eng_pct: quick.eng_pct,
+            energy: quick.energy,
+            critical_path: quick.critical_path,
+            fires: quick.fires,
+            kinds: quick.kinds,
+            note: quick.note,
+        };
+        // The record first: it carries the critical-path flag a `cp` check-in turns on.
+        let record = self.store.update_user(&actor.scope, now, |r| {
+            if actor.name.is_some() {
+                r.label.clone_from(&actor.name);
+            }
+            if checkin.critical_path && r.critical_path.is_none() {
+                r.critical_path = Some(CriticalPath {
+                    since: today,
+                    what: None,
+                });
+            }
+            Ok::<_, AppError>(r.clone())
+        })?;
+        self.store.add_checkin(&actor.scope, &checkin)?;
+        self.store.durable()?;
+
+        let week = IsoWeek::of(today);
+        let this_week = self
+            .store
+            .checkins_since(&actor.scope, start_of_day(week.monday(), tz))?;
+        let balance = week_balance(&day_shares(&this_week), week);
+        // Only what this check-in itself raised: a low-energy streak or both hats on fire.
+        // The rest waits for the summary, so a quick check-in stays quick and quiet.
+        let nudges = if checkin.energy.is_some() || !checkin.fires.is_empty() {
+            self.summary(actor, now)?
+                .nudges
+                .into_iter()
+                .filter(|n| matches!(n, Nudge::Burnout { .. } | Nudge::BothFires))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Reply::CheckedIn {
+            checkin,
+            week: balance,
+            target_pct: record.target_pct,
+            nudges,
+        })
+    }
+
+    fn one_on_one(
+        &self,
+        actor: &Actor,
+        with: Person,
+        date: Option<NaiveDate>,
+        now: DateTime<Utc>,
+    ) -> Result<Reply> {
+        let (_, today) = self.today(actor, now)?;
+        let date = date.unwrap_or(today);
+        if with.id == actor.scope.user {
+            return Err(AppError::rejected(
+                CommandName::OneOnOne,
+                "A 1:1 takes two — mention the person you met.",
+            ));
+        }
+        if date > today {
+            return Err(AppError::rejected(
+                CommandName::OneOnOne,
+                format!(
+                    "{} is in the future — log a 1:1 once it has happened.",
+                    date
+                ),
+            ));
+        }
+        if (today - date).num_days() > ONE_ON_ONE_MAX_AGE_DAYS {
+            return Err(AppError::rejected(
+                CommandName::OneOnOne,
+                format!("{date} is more than a year ago — check the date (YYYY-MM-DD)."),
+            ));
+        }
+        let record = self.touch(actor, now)?;
+        let entry = crate::domain::team::OneOnOne {
+            with: with.clone(),
+            date,
+            at: now,
+        };
+        self.store.add_one_on_one(&actor.scope, &entry)?;
+        self.store.durable()?;
+        let next_due = record
+            .roster
+            .iter()
+            .find(|r| r.person.id == with.id)
+            .map(|r| date + Duration::days(i64::from(r.cadence_days)));
+        Ok(Reply::OneOnOneLogged {
+            with,
+            date,
+            next_due,
+        })
+    }
+
+    fn team_show(&self, actor: &Actor, now: DateTime<Utc>) -> Result<Reply> {
+        let record = self
+            .store
+            .user(&actor.scope)?
+            .unwrap_or_else(|| UserRecord::new(now));
+        Ok(Reply::Team {
+            reports: self.report_statuses(actor, &record, now)?,
+            change: TeamChange::Shown,
+            size_nudge: None,
+        })
+    }
+
+    fn team_add(
+        &self,
+        actor: &Actor,
+        people: Vec<Person>,
+        cadence: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<Reply> {
+        if people.iter().any(|p| p.id == actor.scope.user) {
+            return Err(AppError::rejected(
+                CommandName::Team,
+                "You can't be your own report — add the people you manage.",
+            ));
+        }
+        let (record, change) = self.store.update_user(&actor.scope, now, |r| {
+            let today = local_date(now, r.tz.or(actor.profile_tz).unwrap_or(self.default_tz));
+            let (mut added, mut updated) = (Vec::new(), Vec::new());
+            for person in &people {
+                match r.roster.iter_mut().find(|rep| rep.person.id == person.id) {
+                    Some(existing) => {
+                        if let Some(days) = cadence {
+                            existing.cadence_days = days;
+                        }
+                        if person.label.is_some() {
+                            existing.person.label.clone_from(&person.label);
+                        }
+                        updated.push(person.clone());
+                    }
+                    None => {
+                        r.roster.push(Report {
+                            person: person.clone(),
+                            cadence_days: cadence.unwrap_or(DEFAULT_CADENCE_DAYS),
+                            added: today,
+                        });
+                        added.push(person.clone());
+                    }
+                }
+            }
+            if r.roster.len() > MAX_ROSTER {
+                return Err(AppError::rejected(
+                    CommandName::Team,
+                    format!(
+                        "That would make {} reports; twohats keeps at most {MAX_ROSTER}.",
+                        r.roster.len()
+                    ),
+                ));
+            }
+            note_team_size(r, now);
+            Ok((r.clone(), TeamChange::Added { added, updated }))
+        })?;
+        self.store.durable()?;
+        self.team_reply(actor, &record, change, now)
+    }
+
+    fn team_remove(&self, actor: &Actor, people: Vec<Person>, now: DateTime<Utc>) -> Result<Reply> {
+        let (record, change) = self.store.update_user(&actor.scope, now, |r| {
+            let strangers: Vec<String> = people
+                .iter()
+                .filter(|p| !r.roster.iter().any(|rep| rep.person.id == p.id))
+                .map(|p| p.to_string())
+                .collect();
+            if !strangers.is_empty() {
+                return Err(AppError::rejected(
+                    CommandName::Team,
+                    format!(
+                        "{} isn't on your team, so nothing changed. `/tlm team` shows who is.",
+                        strangers.join(", ")
+                    ),
+                ));
+            }
+            r.roster
+                .retain(|rep| !people.iter().any(|p| p.id == rep.person.id));
+            note_team_size(r, now);
+            Ok((r.clone(), TeamChange::Removed(people.clone())))
+        })?;
+        self.store.durable()?;
+        self.team_reply(actor, &record, change, now)
+    }
+
+    fn team_reply(
+        &self,
+        actor: &Actor,
+        record: &UserRecord,
+        change: TeamChange,
+        now: DateTime<Utc>,
+    ) -> Result<Reply> {
+        let size = record.roster.len();
+        // `note_team_size` stamped the record when this change deserves the one-time nudge.
+        let size_nudge = record
+            .team_size_nudged
+            .filter(|n| n.at == now && n.size == size)
+            .map(|_| Nudge::TeamSize { size });
+        Ok(Reply::Team {
+            reports: self.report_statuses(actor, record, now)?,
+            change,
+            size_nudge,
+        })
+    }
+
+    fn report_statuses(
+        &self,
+        actor: &Actor,
+        record: &UserRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::domain::team::ReportStatus>> {
+        let today = local_date(
+            now,
+            record.tz.or(actor.profile_tz).unwrap_or(self.default_tz),
+        );
+        let ids: Vec<_> = record.roster.iter().map(|r| r.person.id.clone()).collect();
+        let log = self.store.one_on_ones_for(&actor.scope, &ids, today)?;
+        Ok(crate::domain::team::report_statuses(
+            &record.roster,
+            |p| crate::domain::team::last_met_by(&log, p),
+            today,
+        ))
+    }
+
+    fn win(&self, actor: &Actor, text: String, public: bool, now: DateTime<Utc>) -> Result<Reply> {
+        let (tz, today) = self.today(actor, now)?;
+        self.touch(actor, now)?;
+        self.store.add_win(
+            &actor.scope,
+            &Win {
+                text,
+                public,
+                date: today,
+                at: now,
+            },
+        )?;
+        self.store.durable()?;
+        let week_start = start_of_day(IsoWeek::of(today).monday(), tz);
+        let this_week = self.store.wins_since(&actor.scope, week_start)?.len();
+        Ok(Reply::WinLogged { public, this_week })
+    }
+
+    fn cp_on(&self, actor: &Actor, what: Option<String>, now: DateTime<Utc>) -> Result<Reply> {
+        self.update(actor, now, |r, today| {
+            let already = r.critical_path.is_some();
+            let since = r.critical_path.as_ref().map_or(today, |cp| cp.since);
+            let what = what
+                .clone()
+                .or_else(|| r.critical_path.as_ref().and_then(|cp| cp.what.clone()));
+            let cp = CriticalPath { since, what };
+            r.critical_path = Some(cp.clone());
+            Ok(Reply::CriticalPathOn { cp, already })
+        })
+    }
+
+    fn cp_off(&self, actor: &Actor, now: DateTime<Utc>) -> Result<Reply> {
+        self.update(actor, now, |r, _| {
+            Ok(Reply::CriticalPathOff {
+                was: r.critical_path.take(),
+            })
+        })
+    }
+
+    fn fire(&self, actor: &Actor, kind: FireKind, now: DateTime<Utc>) -> Result<Reply> {
+        let (tz, today) = self.today(actor, now)?;
+        self.touch(actor, now)?;
+        self.store.add_fire(
+            &actor.scope,
+            &Fire {
+                kind,
+                date: today,
+                at: now,
+            },
+        )?;
+        self.store.durable()?;
+        let burning = self.fires_this_week(actor, tz, today)?;
+        Ok(Reply::FireLogged {
+            kind,
+            both: FireKind::ALL.iter().all(|k| burning.contains(k)),
+        })
+    }
+
+    fn fire_clear(&self, actor: &Actor, now: DateTime<Utc>) -> Result<Reply> {
+        let (tz, today) = self.today(actor, now)?;
+        let kinds = self.fires_this_week(actor, tz, today)?;
+        self.update(actor, now, |r, _| {
+            r.fires_cleared_at = Some(now);
+            Ok(Reply::FiresCleared {
+                kinds: kinds.clone(),
+            })
+        })
+    }
+
+    fn fires_this_week(&self, actor: &Actor, tz: Tz, today: NaiveDate) -> Result<Vec<FireKind>> {
+        let week = IsoWeek::of(today);
+        let start = start_of_day(week.monday(), tz);
+        let record = self
+            .store
+            .user(&actor.scope)?
+            .unwrap_or_else(|| UserRecord::new(start));
+        let fires = self.store.fires_since(&actor.scope, start)?;
+        let checkins = self.store.checkins_since(&actor.scope, start)?;
+        Ok(fires_in_week(week, &record, &fires, &checkins))
+    }
+
+    fn schedule(
+        &self,
+        actor: &Actor,
+        job: JobKind,
+        spec: Option<ScheduleSpec>,
+        now: DateTime<Utc>,
+    ) -> Result<Reply> {
+        self.update(actor, now, |r, _| {
+            *r.schedule_mut(job) = spec.clone().map_or(JobSchedule::Off, JobSchedule::At);
+            let tz = r.tz.or(actor.profile_tz).unwrap_or(self.default_tz);
+            let next = spec
+                .as_ref()
+                .and_then(|s| s.next_after(&now.with_timezone(&tz)));
+            Ok(Reply::ScheduleSet {
+                job,
+                spec: spec.clone(),
+                next,
+            })
+        })
+    }
+
+    fn pause(&self, actor: &Actor, spec: PauseSpec, now: DateTime<Utc>) -> Result<Reply> {
+        self.update(actor, now, |r, today| {
+            let through = match spec {
+                PauseSpec::Days(n) => today + Duration::days(i64::from(n) - 1),
+                PauseSpec::Until(date) if date < today => {
+                    return Err(AppError::rejected(
+                        CommandName::Pause,
+                        format!(
+                            "{} has already passed — pick a date from today on.",
+                            short_date(date)
+                        ),
+                    ))
+                }
+                PauseSpec::Until(date) if (date - today).num_days() > MAX_PAUSE_DAYS => {
+                    return Err(AppError::rejected(
+                        CommandName::Pause,
+                        format!(
+                            "{} is more than a year away — twohats pauses for a year at most.",
+                            short_date(date)
+                        ),
+                    ))
+                }
+                PauseSpec::Until(date) => date,
+            };
+            // A new pause replaces one in force today, so "pause 1w" twice doesn't stack.
+            r.pauses
+                .retain(|p| !(p.from <= today && today <= p.through));
+            r.pauses.push(Pause {
+                from: today,
+                through,
+            });
+            r.pauses.sort_by_key(|p| p.from);
+            Ok(Reply::Paused { through })
+        })
+    }
+
+    fn resume(&self, actor: &Actor, now: DateTime<Utc>) -> Result<Reply> {
+        if self.store.user(&actor.scope)?.is_none() {
+            return Ok(Reply::Resumed { was_paused: false });
+        }
+        self.update(actor, now, |r, today| {
+            let mut was_paused = false;
+            for p in r
+                .pauses
+                .iter_mut()
+                .filter(|p| p.from <= today && today <= p.through)
+            {
+                p.through = today - Duration::days(1);
+                was_paused = true;
+            }
+            // A pause that began today never really happened: drop it rather than keep an
+            // empty range.
+            r.pauses.retain(|p| p.from <= p.through);
+            Ok(Reply::Resumed { was_paused })
+        })
+    }
+
+    fn digest_command(
+        &self,
+        actor: &Actor,
+        channel: ChannelRef,
+        action: DigestAction,
+        now: DateTime<Utc>,
+    ) -> Result<Reply> {
+        let team = &actor.scope.team;
+        let existing = self.store.subscription(team, &channel.id)?;
+        let no_digest = || {
+            AppError::rejected(
+                CommandName::Digest,
+                format!("{channel} has no digest yet — subscribe it with `/tlm digest {channel}` first."),
+            )
+        };
+        let reply = match action {
+            DigestAction::Subscribe(spec) => {
+                let mut sub = existing.unwrap_or_else(|| Subscription {
+                    channel: channel.clone(),
+                    owner: actor.scope.user.clone(),
+                    schedule: None,
+                    members: Vec::new(),
+                    created: now,
+                });
+                sub.channel = channel.clone();
+                if spec.is_some() {
+                    sub.schedule = spec;
+                }
+                // Setting up a digest is opting in to it; `leave` undoes that.
+                if !sub.members.contains(&actor.scope.user) {
+                    sub.members.push(actor.scope.user.clone());
+                }
+                self.store.put_subscription(team, &sub)?;
+                let spec = sub.schedule.clone().unwrap_or_else(default_digest_schedule);
+                let owner_tz = self.owner_tz(team, &sub)?;
+                let next = spec.next_after(&now.with_timezone(&owner_tz));
+                Reply::DigestSubscribed {
+                    channel,
+                    spec,
+                    next,
+                }
+            }
+            DigestAction::Off => {
+                existing.ok_or_else(no_digest)?;
+                self.store.delete_subscription(team, &channel.id)?;
+                Reply::DigestOff { channel }
+            }
+            DigestAction::Join => {
+                let mut sub = existing.ok_or_else(no_digest)?;
+                let already = sub.members.contains(&actor.scope.user);
+                if !already {
+                    sub.members.push(actor.scope.user.clone());
+                    self.store.put_subscription(team, &sub)?;
+                }
+                Reply::DigestJoined { channel, already }
+            }
+            DigestAction::Leave => {
+                let mut sub = existing.ok_or_else(no_digest)?;
+                let was_member = sub.members.contains(&actor.scope.user);
+                sub.members.retain(|m| *m != actor.scope.user);
+                self.store.put_subscription(team, &sub)?;
+                Reply::DigestLeft {
+                    channel,
+                    was_member,
+                }
+            }
+        };
+        // Digests show members by name: remember the actor's.
+        self.touch(actor, now)?;
+        self.store.durable()?;
+        Ok(reply)
+    }
+
+    fn export(&self, actor: &Actor) -> Result<Reply> {
+        let data = self.store.export_user(&actor.scope)?;
+        let json = serde_json::to_string_pretty(&data)?;
+        Ok(Reply::Export { json })
+    }
+}
+
+/// Stamps the record when the roster's size deserves the team-size nudge now: it is out of
+/// the healthy range and changed since the last nudge (the monthly repeat is the summary's).
+fn note_team_size(record: &mut UserRecord, now: DateTime<Utc>) {
+    let size = record.roster.len();
+    let out_of_range = size > 0 && !HEALTHY_TEAM_SIZE.contains(&size);
+    let changed = record.team_size_nudged.is_none_or(|n| n.size != size);
+    if out_of_range && changed {
+        record.team_size_nudged = Some(TeamSizeNudged { size, at: now });
+    }
+}

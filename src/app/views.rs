@@ -1,0 +1,158 @@
+//! Read-side use cases: the weekly summary, the App Home dashboard, a channel's digest.
+
+use super::{Actor, App, AppError, Home};
+use crate::command::JobKind;
+use crate::domain::balance::{day_shares, week_balance};
+use crate::domain::digest::{self, digest_week, Digest, MemberWeek, Subscription};
+use crate::domain::ids::{ChannelId, Person, Scope, TeamId};
+use crate::domain::summary::{self, Summary, SummaryInputs, HISTORY_DAYS};
+use crate::domain::user::UserRecord;
+use crate::domain::week::{local_date, start_of_day, IsoWeek};
+use crate::store::StoreError;
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+
+impl App {
+    /// This week's summary for the actor. A user never seen before gets an empty one.
+    pub fn summary(&self, actor: &Actor, now: DateTime<Utc>) -> Result<Summary, AppError> {
+        let record = self
+            .store
+            .user(&actor.scope)?
+            .unwrap_or_else(|| UserRecord::new(now));
+        let tz = record.tz.or(actor.profile_tz).unwrap_or(self.default_tz);
+        Ok(self.summary_of(&actor.scope, &record, tz, now)?)
+    }
+
+    /// The summary of any stored user, in their zone: what the scheduler and benches call.
+    pub fn summary_for(
+        &self,
+        scope: &Scope,
+        record: &UserRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Summary, StoreError> {
+        self.summary_of(scope, record, record.tz.unwrap_or(self.default_tz), now)
+    }
+
+    fn summary_of(
+        &self,
+        scope: &Scope,
+        record: &UserRecord,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Summary, StoreError> {
+        let today = local_date(now, tz);
+        let week_start = start_of_day(IsoWeek::of(today).monday(), tz);
+        let checkins = self
+            .store
+            .checkins_since(scope, now - Duration::days(HISTORY_DAYS))?;
+        let fires = self.store.fires_since(scope, week_start)?;
+        let reports: Vec<_> = record.roster.iter().map(|r| r.person.id.clone()).collect();
+        let one_on_ones =
+            self.store
+                .one_on_ones_for(scope, &reports, IsoWeek::of(today).monday())?;
+        let wins = self.store.wins_since(scope, week_start)?;
+        let last_win = match wins.last() {
+            Some(w) => Some(w.clone()),
+            None => self.store.last_win(scope)?,
+        };
+        Ok(summary::compose(&SummaryInputs {
+            now,
+            tz,
+            record,
+            checkins: &checkins,
+            fires: &fires,
+            one_on_ones: &one_on_ones,
+            wins_this_week: &wins,
+            last_win: last_win.as_ref(),
+        }))
+    }
+
+    /// The App Home dashboard.
+    pub fn home(&self, actor: &Actor, now: DateTime<Utc>) -> Result<Home, AppError> {
+        let settings = self
+            .store
+            .user(&actor.scope)?
+            .unwrap_or_else(|| UserRecord::new(now));
+        let tz = settings.tz.or(actor.profile_tz).unwrap_or(self.default_tz);
+        let summary = self.summary_of(&actor.scope, &settings, tz, now)?;
+        let local_now = now.with_timezone(&tz);
+        let next = |job| {
+            settings
+                .schedule(job)
+                .effective(job)
+                .and_then(|s| s.next_after(&local_now))
+        };
+        Ok(Home {
+            next_checkin: next(JobKind::Checkin),
+            next_summary: next(JobKind::Summary),
+            summary,
+            settings,
+        })
+    }
+
+    /// The digest a channel would get at `now`: `None` if it isn't subscribed.
+    pub fn digest(
+        &self,
+        team: &TeamId,
+        channel: &ChannelId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Digest>, AppError> {
+        let Some(sub) = self.store.subscription(team, channel)? else {
+            return Ok(None);
+        };
+        let week = digest_week(local_date(now, self.owner_tz(team, &sub)?));
+        let mut members = Vec::with_capacity(sub.members.len());
+        for user in &sub.members {
+            let scope = Scope::new(team.clone(), user.clone());
+            let Some(record) = self.store.user(&scope)? else {
+                continue;
+            };
+            members.push(self.member_week(&scope, &record, week)?);
+        }
+        Ok(Some(digest::compose(sub.channel.clone(), week, &members)))
+    }
+
+    /// Only the shareable facts of one member's week.
+    fn member_week(
+        &self,
+        scope: &Scope,
+        record: &UserRecord,
+        week: IsoWeek,
+    ) -> Result<MemberWeek, StoreError> {
+        let tz = record.tz.unwrap_or(self.default_tz);
+        let start = start_of_day(week.monday(), tz);
+        let checkins: Vec<_> = self
+            .store
+            .checkins_since(scope, start)?
+            .into_iter()
+            .filter(|c| week.contains(c.date))
+            .collect();
+        let public_wins = self
+            .store
+            .wins_since(scope, start)?
+            .into_iter()
+            .filter(|w| w.public && week.contains(w.date))
+            .map(|w| w.text)
+            .collect();
+        Ok(MemberWeek {
+            member: Person {
+                id: scope.user.clone(),
+                label: record.label.clone(),
+            },
+            eng_pct: week_balance(&day_shares(&checkins), week).map(|b| b.eng_pct),
+            on_critical_path: record.critical_path.is_some()
+                || checkins.iter().any(|c| c.critical_path),
+            public_wins,
+        })
+    }
+
+    /// A digest runs in the zone of whoever subscribed the channel.
+    pub(super) fn owner_tz(&self, team: &TeamId, sub: &Subscription) -> Result<Tz, StoreError> {
+        let owner = Scope::new(team.clone(), sub.owner.clone());
+        Ok(self
+            .store
+            .user(&owner)?
+            .and_then(|r| r.tz)
+            .unwrap_or(self.default_tz))
+    }
+}

@@ -1,0 +1,41 @@
+//! The `twohats` command line.
+
+use chrono_tz::Tz;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "twohats",
+    version,
+    about = "A Slack bot for Tech Lead Managers: keep the manager hat and the engineer hat in balance."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run the bot in the terminal: `/tlm …` lines in, replies out. No Slack needed.
+    Console(ConsoleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// Where the sled database lives.
+    #[arg(long, env = "TWOHATS_DATA_DIR", default_value = "./twohats-data")]
+    pub data_dir: PathBuf,
+    /// Seed 8 weeks of realistic history for the current user (only if they have no data).
+    #[arg(long)]
+    pub demo: bool,
+    /// The user you start as (switch with `:as @name`).
+    #[arg(long, default_value = "me")]
+    pub user: String,
+    /// The time zone of users who haven't set one with `/tlm tz`.
+    #[arg(long = "tz", env = "TWOHATS_DEFAULT_TZ", default_value = "UTC")]
+    pub default_tz: Tz,
+    /// Start the console's clock here instead of now (e.g. 2026-11-27T16:00Z).
+    #[arg(long)]
+    pub now: Option<String>,
+}

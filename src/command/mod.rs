@@ -1,0 +1,119 @@
+//! `/tlm` text to a typed [`Command`]: the parser, and the usage text for every command.
+//!
+//! No I/O and no clock: a [`Command`] says what the user asked for; the `app` layer decides
+//! whether it can be done (for example, whether `@bob` is on the roster).
+
+mod parse;
+mod usage;
+
+pub use parse::{parse, ParseError};
+pub use usage::{help_text, usage, CommandName};
+
+use crate::domain::checkin::{EngKind, FireKind};
+use crate::domain::ids::{ChannelRef, Person};
+use crate::domain::nudge::NudgeKind;
+use crate::domain::schedule::ScheduleSpec;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+/// One parsed `/tlm` command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// `help`, empty text, or an unknown word (kept in `unknown` so the reply can say so).
+    Help { unknown: Option<String> },
+    /// `checkin` with nothing after it: open the check-in modal.
+    CheckinModal,
+    /// `checkin <eng%> [energy=1-5] [cp] [fire=…] [kind=…] [note]`.
+    Checkin(QuickCheckin),
+    /// `1on1 @user [YYYY-MM-DD]`; `date` is `None` for today.
+    OneOnOne {
+        with: Person,
+        date: Option<NaiveDate>,
+    },
+    /// `team`.
+    TeamShow,
+    /// `team add @a @b [every 7d]`; `cadence_days` is `None` for the default.
+    TeamAdd {
+        people: Vec<Person>,
+        cadence_days: Option<u32>,
+    },
+    /// `team remove @a`.
+    TeamRemove { people: Vec<Person> },
+    /// `win <text> [--public]`.
+    Win { text: String, public: bool },
+    /// `cp on [what]`.
+    CpOn { what: Option<String> },
+    /// `cp off`.
+    CpOff,
+    /// `fire incident|people`.
+    Fire(FireKind),
+    /// `fire clear`.
+    FireClear,
+    /// `summary`.
+    Summary,
+    /// `target <eng%>`.
+    Target(u8),
+    /// `tz <IANA zone>`.
+    Tz(Tz),
+    /// `schedule checkin|summary <when>`; `spec` is `None` for `off`.
+    Schedule {
+        job: JobKind,
+        spec: Option<ScheduleSpec>,
+    },
+    /// `pause <N>d|<N>w|until YYYY-MM-DD`.
+    Pause(PauseSpec),
+    /// `resume`.
+    Resume,
+    /// `digest #channel [when]`, `digest #channel off|join|leave`.
+    Digest {
+        channel: ChannelRef,
+        action: DigestAction,
+    },
+    /// `export`.
+    Export,
+    /// `forget` without `confirm`: explain, delete nothing.
+    ForgetAsk,
+    /// `forget confirm`.
+    Forget,
+    /// `snooze <nudge> [<N>d|<N>w]` (default a week): what the summary's snooze button does,
+    /// also typeable, so the console can do everything Slack can.
+    Snooze { kind: NudgeKind, days: u32 },
+}
+
+/// A quick check-in typed after `/tlm checkin`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QuickCheckin {
+    pub eng_pct: u8,
+    pub energy: Option<u8>,
+    pub critical_path: bool,
+    pub fires: Vec<FireKind>,
+    pub kinds: Vec<EngKind>,
+    pub note: Option<String>,
+}
+
+/// The per-user scheduled jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    Checkin,
+    Summary,
+}
+
+/// How long a pause lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseSpec {
+    /// `<N>d`, or `<N>w` as 7·N days, counting today.
+    Days(u32),
+    /// `until YYYY-MM-DD`, that day included.
+    Until(NaiveDate),
+}
+
+/// What `digest #channel …` asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DigestAction {
+    /// Subscribe the channel; `None` keeps the default (Monday 09:00).
+    Subscribe(Option<ScheduleSpec>),
+    Off,
+    Join,
+    Leave,
+}

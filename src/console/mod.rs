@@ -1,0 +1,286 @@
+//! `twohats console`: the bot in a terminal, for trying it and for scripts.
+//!
+//! It plays Slack's part: it escapes `@name` mentions the way Slack does with
+//! `should_escape` (so the same parser runs), keeps a settable clock, and prints what the
+//! bot would post, as text. Piped input is echoed, so a script in gives a transcript out.
+
+use crate::app::clock::{Clock, ManualClock};
+use crate::app::{Actor, App};
+use crate::domain::ids::{ChannelId, Scope, TeamId, UserId};
+use crate::render::reply::reply_doc;
+use crate::render::summary::{digest_doc, home_doc};
+use crate::render::text::to_text;
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use std::io::{self, BufRead, Write};
+
+mod demo;
+
+/// Every console user lives in this one workspace.
+pub const CONSOLE_TEAM: &str = "TCONSOLE";
+
+const HELP: &str = "\
+Console commands:
+  /tlm <command>         run a command as the current user (/tlm help lists them)
+  :as @name              switch to another user
+  :now 2026-11-27T16:00Z set the clock (also 2026-11-27 16:00, or a date)
+  :advance 3d            move the clock on (m, h, d or w)
+  :tick                  run what the scheduler has due
+  :home                  show the App Home view
+  :digest #channel       show the digest that channel would get now
+  :whoami                who and when you are
+  :quit                  leave (end of input works too)";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("`{0}` isn't a console user name — use letters and digits, like @alice")]
+    BadName(String),
+    #[error("`{0}` isn't a time — try 2026-11-27T16:00Z, 2026-11-27 16:00 or 2026-11-27")]
+    BadInstant(String),
+    #[error("`{0}` isn't a duration — try 30m, 2h, 3d or 1w")]
+    BadDuration(String),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    #[error(transparent)]
+    App(#[from] crate::app::AppError),
+}
+
+pub struct Session {
+    app: App,
+    clock: ManualClock,
+    actor: Actor,
+}
+
+impl Session {
+    pub fn new(app: App, user: &str, start: DateTime<Utc>) -> Result<Self, ConsoleError> {
+        let actor = console_actor(user)?;
+        Ok(Self {
+            app,
+            clock: ManualClock::new(start),
+            actor,
+        })
+    }
+
+    /// Seeds the demo history for the current user, unless they already have data.
+    pub fn seed_demo(&mut self) -> Result<bool, ConsoleError> {
+        Ok(demo::seed(&self.app, &self.actor, self.clock.now())?)
+    }
+
+    /// Reads lines until the end of input or `:quit`; echoes them when not interactive.
+    pub fn run(
+        &mut self,
+        input: impl BufRead,
+        mut out: impl Write,
+        interactive: bool,
+    ) -> Result<(), ConsoleError> {
+        if interactive {
+            writeln!(out, "twohats console — you are @{} at {}. `:help` for console commands, `/tlm help` for the bot.", self.name(), self.clock.now().format("%Y-%m-%d %H:%M UTC"))?;
+            write!(out, "> ")?;
+            out.flush()?;
+        }
+        for line in input.lines() {
+            let line = line?;
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                if interactive {
+                    write!(out, "> ")?;
+                    out.flush()?;
+                }
+                continue;
+            }
+            if !interactive {
+                writeln!(out, "> {line}")?;
+            }
+            if line == ":quit" || line == ":q" {
+                break;
+            }
+            let answer = self.step(line);
+            writeln!(out, "{answer}\n")?;
+            if interactive {
+                write!(out, "> ")?;
+            }
+            out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Runs one console line and returns what to print.
+    pub fn step(&mut self, line: &str) -> String {
+        let (word, rest) = line
+            .split_once(char::is_whitespace)
+            .map_or((line, ""), |(w, r)| (w, r.trim()));
+        let result = match word {
+            "/tlm" => Ok(self.command(rest)),
+            ":as" => console_actor(rest).map(|actor| {
+                self.actor = actor;
+                format!("You are now @{}.", self.name())
+            }),
+            ":now" => parse_instant(rest).map(|t| {
+                self.clock.set(t);
+                format!("The time is now {}.", t.format("%a %Y-%m-%d %H:%M UTC"))
+            }),
+            ":advance" => parse_duration(rest).map(|d| {
+                self.clock.advance(d);
+                format!("The time is now {}.", self.clock.now().format("%a %Y-%m-%d %H:%M UTC"))
+            }),
+            ":tick" => Ok("Nothing is scheduled yet: scheduled check-in prompts, summaries and digests arrive with the scheduler.".to_string()),
+            ":home" => self.app.home(&self.actor, self.clock.now()).map(|h| to_text(&home_doc(&h))).map_err(Into::into),
+            ":digest" => self.digest(rest),
+            ":whoami" => Ok(format!("You are @{} ({}) at {}.", self.name(), self.actor.scope.user, self.clock.now().format("%a %Y-%m-%d %H:%M UTC"))),
+            ":help" => Ok(HELP.to_string()),
+            _ => Ok(format!("`{line}` isn't something I understand. Type `/tlm help` for the bot, `:help` for the console.")),
+        };
+        result.unwrap_or_else(|e| e.to_string())
+    }
+
+    fn command(&self, text: &str) -> String {
+        let reply =
+            self.app
+                .handle_command(&self.actor, &escape_like_slack(text), self.clock.now());
+        to_text(&reply_doc(&reply))
+    }
+
+    fn digest(&self, channel: &str) -> Result<String, ConsoleError> {
+        let name = channel.trim().trim_start_matches('#');
+        let id = ChannelId::parse(&console_id("C", name))
+            .map_err(|_| ConsoleError::BadName(channel.into()))?;
+        let team = &self.actor.scope.team;
+        Ok(match self.app.digest(team, &id, self.clock.now())? {
+            Some(d) => to_text(&digest_doc(&d)),
+            None => format!("#{name} has no digest. Subscribe it with `/tlm digest #{name}`."),
+        })
+    }
+
+    fn name(&self) -> &str {
+        self.actor.name.as_deref().unwrap_or("?")
+    }
+}
+
+fn console_actor(name: &str) -> Result<Actor, ConsoleError> {
+    let name = name.trim().trim_start_matches('@');
+    let user =
+        UserId::parse(&console_id("U", name)).map_err(|_| ConsoleError::BadName(name.into()))?;
+    let team =
+        TeamId::parse(CONSOLE_TEAM).map_err(|_| ConsoleError::BadName(CONSOLE_TEAM.into()))?;
+    Ok(Actor {
+        scope: Scope::new(team, user),
+        name: Some(name.to_string()),
+        profile_tz: None,
+    })
+}
+
+/// A console name's stable Slack-like id: `alice` → `UALICE`. Empty for names that aren't
+/// plain letters and digits, which the id check then rejects.
+fn console_id(prefix: &str, name: &str) -> String {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return String::new();
+    }
+    format!("{prefix}{}", name.to_ascii_uppercase())
+}
+
+/// What Slack does to command text with `should_escape`: `@alice` becomes `<@UALICE|alice>`,
+/// and the channel after `digest` becomes `<#CENG|eng>`.
+pub fn escape_like_slack(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for (i, token) in text.split(' ').enumerate() {
+        let escaped = if let Some(name) = token.strip_prefix('@') {
+            let id = console_id("U", name);
+            (!id.is_empty()).then(|| format!("<@{id}|{name}>"))
+        } else if let Some(name) = token
+            .strip_prefix('#')
+            .filter(|_| i == 1 && text.starts_with("digest "))
+        {
+            let id = console_id("C", name);
+            (!id.is_empty()).then(|| format!("<#{id}|{name}>"))
+        } else {
+            None
+        };
+        out.push(escaped.unwrap_or_else(|| token.to_string()));
+    }
+    out.join(" ")
+}
+
+/// `2026-11-27T16:00Z`, `2026-11-27T16:00:00Z`, RFC 3339, `2026-11-27 16:00` (UTC) or a date.
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, ConsoleError> {
+    let t = text.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Ok(dt.with_timezone(&Utc));
+    }
+    let naive = t.strip_suffix('Z').unwrap_or(t);
+    for format in [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(naive, format) {
+            return Ok(dt.and_utc());
+        }
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|dt| dt.and_utc())
+        .ok_or_else(|| ConsoleError::BadInstant(t.to_string()))
+}
+
+/// `30m`, `2h`, `3d`, `1w`.
+pub fn parse_duration(text: &str) -> Result<Duration, ConsoleError> {
+    let t = text.trim();
+    let bad = || ConsoleError::BadDuration(t.to_string());
+    let split = t
+        .len()
+        .checked_sub(1)
+        .filter(|i| t.is_char_boundary(*i))
+        .ok_or_else(bad)?;
+    let (number, unit) = t.split_at(split);
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    if !(0..=10_000).contains(&n) {
+        return Err(bad());
+    }
+    match unit {
+        "m" => Ok(Duration::minutes(n)),
+        "h" => Ok(Duration::hours(n)),
+        "d" => Ok(Duration::days(n)),
+        "w" => Ok(Duration::weeks(n)),
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_escaped_the_way_slack_does() {
+        assert_eq!(
+            escape_like_slack("1on1 @bob 2026-11-20"),
+            "1on1 <@UBOB|bob> 2026-11-20"
+        );
+        assert_eq!(
+            escape_like_slack("digest #eng join"),
+            "digest <#CENG|eng> join"
+        );
+        assert_eq!(escape_like_slack("win fixed #1 bug"), "win fixed #1 bug");
+        assert_eq!(escape_like_slack("win @ the office"), "win @ the office");
+    }
+
+    #[test]
+    fn console_times_and_durations_parse_or_say_why_not() {
+        assert_eq!(
+            parse_instant("2026-11-27T16:00Z").unwrap().to_rfc3339(),
+            "2026-11-27T16:00:00+00:00"
+        );
+        assert_eq!(
+            parse_instant("2026-11-27").unwrap().to_rfc3339(),
+            "2026-11-27T00:00:00+00:00"
+        );
+        assert!(parse_instant("friday")
+            .unwrap_err()
+            .to_string()
+            .contains("isn't a time"));
+        assert_eq!(parse_duration("3d").unwrap(), Duration::days(3));
+        assert!(parse_duration("3").is_err());
+        assert!(parse_duration("é").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}

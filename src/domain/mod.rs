@@ -1,0 +1,13 @@
+//! Pure product logic. Nothing here knows about Slack, sled, tokio or the wall clock:
+//! time comes in as a value, so every rule is a plain function that tests can call.
+
+pub mod balance;
+pub mod checkin;
+pub mod digest;
+pub mod ids;
+pub mod nudge;
+pub mod schedule;
+pub mod summary;
+pub mod team;
+pub mod user;
+pub mod week;

@@ -1,0 +1,20 @@
+//! twohats: a Slack bot that nudges a Tech Lead Manager about the balance between the
+//! manager hat and the engineer hat.
+//!
+//! The crate is layered so the same use cases serve Slack and the terminal:
+//! see `ARCHITECTURE.md` for the code map and the invariants each module keeps.
+
+/// Use cases: run a command, compose a summary, a digest, the home view, export, forget.
+pub mod app;
+/// The `twohats` command line: subcommands and their flags.
+pub mod cli;
+/// `/tlm` text to a typed [`command::Command`], with usage text for every command.
+pub mod command;
+/// The local transport: `twohats console`, a scriptable terminal Slack.
+pub mod console;
+/// Pure product logic: weeks, check-ins, balance, nudges, summaries, digests. No I/O.
+pub mod domain;
+/// Replies and summaries to a neutral document, then to Block Kit JSON or terminal text.
+pub mod render;
+/// The sled store: typed keys, versioned values, group commit. Nothing else touches sled.
+pub mod store;
