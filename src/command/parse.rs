@@ -83,15 +83,16 @@ struct Word<'a> {
     text: &'a str,
 }
 
-/// Splits on any whitespace, except that a Slack `<…>` escape is one word even if its
-/// label contains spaces.
+/// Splits on any whitespace, except that a Slack mention (`<@…>`, `<#…>`, `<!…>`) is one
+/// word even if its label contains spaces.
 fn words(text: &str) -> Vec<Word<'_>> {
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(offset) = text[at..].find(|c: char| !c.is_whitespace()) {
         let start = at + offset;
         let rest = &text[start..];
-        let mut len = if rest.starts_with('<') {
+        let mention = ["<@", "<#", "<!"].iter().any(|p| rest.starts_with(p));
+        let mut len = if mention {
             rest.find('>').map_or(0, |p| p + 1)
         } else {
             0
@@ -157,6 +158,14 @@ impl<'a> Input<'a> {
     }
 }
 
+/// Free text as the user typed it. Slack sends `&`, `<` and `>` as HTML entities; we store
+/// the characters, and the renderer escapes them again wherever text becomes mrkdwn.
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 /// Shortens and de-backticks user text before it is quoted in a message.
 fn echo(text: &str) -> String {
     truncate(text, 30).replace('`', "'")
@@ -168,6 +177,13 @@ fn truncate(text: &str, max: usize) -> String {
         out.push('…');
     }
     out
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn is(word: &Word<'_>, expected: &str) -> bool {
@@ -349,7 +365,7 @@ fn checkin(input: &Input<'_>) -> Result<Command, ParseError> {
             // The first word that isn't an option starts the note.
             let note = input.rest_from(word);
             input.check_length("A note", note)?;
-            checkin.note = Some(note.to_string());
+            checkin.note = Some(unescape(note));
             break;
         };
         match key.to_ascii_lowercase().as_str() {
@@ -392,7 +408,7 @@ fn checkin(input: &Input<'_>) -> Result<Command, ParseError> {
                     .unwrap_or_default()
                     .trim();
                 input.check_length("A note", note)?;
-                checkin.note = Some(note.to_string()).filter(|n| !n.is_empty());
+                checkin.note = Some(unescape(note)).filter(|n| !n.is_empty());
                 break;
             }
             _ => {
@@ -554,7 +570,10 @@ fn win(input: &Input<'_>) -> Result<Command, ParseError> {
         return input.fail("What's the win? Like `/tlm win Bob led his first design review`.");
     }
     input.check_length("A win", &text)?;
-    Ok(Command::Win { text, public })
+    Ok(Command::Win {
+        text: unescape(&text),
+        public,
+    })
 }
 
 fn cp(input: &Input<'_>) -> Result<Command, ParseError> {
@@ -565,7 +584,7 @@ fn cp(input: &Input<'_>) -> Result<Command, ParseError> {
                 input.check_length("What you're carrying", what)?;
             }
             Ok(Command::CpOn {
-                what: what.map(str::to_string),
+                what: what.map(unescape),
             })
         }
         [off] if is(off, "off") => Ok(Command::CpOff),
@@ -583,7 +602,7 @@ fn fire(input: &Input<'_>) -> Result<Command, ParseError> {
     let options =
         "use `/tlm fire incident`, `/tlm fire people`, or `/tlm fire clear` when it's out";
     let command = match input.words.first() {
-        None => return input.fail(format!("Which fire? {options}.")),
+        None => return input.fail(format!("Which fire? {}.", capitalized(options))),
         Some(word) if is(word, "clear") => Command::FireClear,
         Some(word) => match FireKind::from_name(word.text) {
             Some(kind) => Command::Fire(kind),
@@ -722,7 +741,10 @@ fn pause(input: &Input<'_>) -> Result<Command, ParseError> {
                 Unit::Weeks => (1..=52).contains(&count),
             };
             if !ok {
-                return input.fail("A pause lasts 1 to 365 days (or 1 to 52 weeks); for longer, pause again when it ends.");
+                return input.fail(
+                    "A pause lasts 1 to 365 days (or 1 to 52 weeks); \
+                     for longer, pause again when it ends.",
+                );
             }
             if let Some(extra) = words.get(used) {
                 return input.fail(format!(
@@ -923,6 +945,14 @@ mod tests {
         };
         assert_eq!(c.fires, vec![FireKind::People]);
         assert_eq!(c.note.as_deref(), Some("on call"));
+    }
+
+    #[test]
+    fn free_text_is_stored_unescaped() {
+        let Command::Win { text, .. } = ok("win fixed a &lt;div&gt; &amp; wrote &amp;lt;") else {
+            panic!("a win")
+        };
+        assert_eq!(text, "fixed a <div> & wrote &lt;");
     }
 
     #[test]
@@ -1163,6 +1193,14 @@ mod tests {
     }
 
     #[test]
+    fn only_slack_mentions_are_grouped_across_spaces() {
+        let Command::Win { text, public } = ok("win <3 to the team --public >") else {
+            panic!()
+        };
+        assert_eq!((text.as_str(), public), ("<3 to the team >", true));
+    }
+
+    #[test]
     fn team_remove() {
         assert_eq!(
             ok("team remove <@U1|bob> <@U2>"),
@@ -1304,7 +1342,7 @@ mod tests {
         fails(
             "fire",
             CommandName::Fire,
-            "`/tlm fire incident`, `/tlm fire people`",
+            "Which fire? Use `/tlm fire incident`, `/tlm fire people`",
         );
         fails(
             "fire flood",

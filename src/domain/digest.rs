@@ -112,7 +112,7 @@ fn median(sorted: &[u8]) -> u8 {
     if n % 2 == 1 {
         sorted[n / 2]
     } else {
-        ((u16::from(sorted[n / 2 - 1]) + u16::from(sorted[n / 2]) + 1) / 2) as u8
+        (u16::from(sorted[n / 2 - 1]) + u16::from(sorted[n / 2])).div_ceil(2) as u8
     }
 }
 

@@ -154,7 +154,7 @@ impl ScheduleSpec {
         schedule.after(after).take(3).find(|t| t > after)
     }
 
-    /// A short human description: `Fridays at 16:00`, `weekdays at 17:00`, `cron `0 16 * * 5``.
+    /// A short human description: `Fridays at 16:00`, `weekdays at 17:00`, ``cron `0 16 * * 5` ``.
     pub fn describe(&self) -> String {
         match self.source.contains(':').then(|| {
             let tokens: Vec<&str> = self.source.split_whitespace().collect();

@@ -56,6 +56,16 @@ fn epoch_ms(at: DateTime<Utc>) -> u64 {
     u64::try_from(at.timestamp_millis()).unwrap_or(0)
 }
 
+/// The first key past every row of a user, for the end of range scans.
+pub fn upper_bound(scope: &Scope) -> Vec<u8> {
+    let mut key = user_prefix(scope);
+    // The prefix ends with the 0x00 separator; 0x01 there sorts after every row under it.
+    if let Some(last) = key.last_mut() {
+        *last = SEP + 1;
+    }
+    key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,14 +94,4 @@ mod tests {
         assert!(!user_prefix(&scope("T12", "U1"))
             .starts_with(&team_prefix(&TeamId::parse("T1").unwrap())));
     }
-}
-
-/// The first key past every row of a user, for the end of range scans.
-pub fn upper_bound(scope: &Scope) -> Vec<u8> {
-    let mut key = user_prefix(scope);
-    // The prefix ends with the 0x00 separator; 0x01 there sorts after every row under it.
-    if let Some(last) = key.last_mut() {
-        *last = SEP + 1;
-    }
-    key
 }

@@ -76,6 +76,9 @@ pub struct UserExport {
     pub digests_joined: Vec<ChannelId>,
 }
 
+/// One stored row: tree name, key, value.
+pub type RawEntry = (String, Vec<u8>, Vec<u8>);
+
 /// What `forget` removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Forgotten {
@@ -312,7 +315,7 @@ impl Store {
 
     /// Every key and value of every tree, for tests that check what is left on disk and for
     /// backups.
-    pub fn raw_entries(&self) -> Result<Vec<(String, Vec<u8>, Vec<u8>)>> {
+    pub fn raw_entries(&self) -> Result<Vec<RawEntry>> {
         let mut out = Vec::new();
         for name in self.db.tree_names() {
             let tree = self.db.open_tree(&name)?;

@@ -1,0 +1,142 @@
+//! `twohats console` as a user runs it: a script in, a transcript out.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn console(data_dir: &std::path::Path, args: &[&str], script: &str) -> (String, String, bool) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twohats"))
+        .arg("console")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("TWOHATS_DEFAULT_TZ")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start twohats console");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.success(),
+    )
+}
+
+#[test]
+fn a_piped_script_gives_a_transcript_with_users_and_a_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "\
+# comments and blank lines are skipped
+
+:now 2026-11-23T17:00Z
+/tlm team add @bob
+/tlm checkin 30 energy=2
+:advance 1d
+/tlm checkin 50 energy=2
+:as bob
+/tlm summary
+:as me
+:whoami
+:tick
+:home
+:bogus
+";
+    let (out, err, ok) = console(dir.path(), &[], script);
+    assert!(ok, "{err}");
+    assert!(!out.contains("comments"), "{out}");
+    assert!(
+        out.contains("> /tlm team add @bob\nAdded @bob."),
+        "inputs are echoed before replies: {out}"
+    );
+    assert!(
+        out.contains("The time is now Tue 2026-11-24 17:00 UTC."),
+        "{out}"
+    );
+    assert!(out.contains("This week so far: 40% over 2 days"), "{out}");
+    assert!(
+        out.contains("Energy 2, 2 in your last 2 check-ins"),
+        "{out}"
+    );
+    assert!(out.contains("You are now @bob."), "{out}");
+    assert!(
+        out.contains("*Balance:* no check-ins yet this week"),
+        "bob's own summary: {out}"
+    );
+    assert!(
+        out.contains("You are @me (UME) at Tue 2026-11-24 17:00 UTC."),
+        "{out}"
+    );
+    assert!(out.contains("Nothing is scheduled yet"), "{out}");
+    assert!(
+        out.contains("== twohats — your two hats this week =="),
+        "{out}"
+    );
+    assert!(
+        out.contains("*Weekly summary:* Fridays at 16:00 (next Fri 27 Nov 16:00)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`:bogus` isn't something I understand"),
+        "{out}"
+    );
+}
+
+#[test]
+fn state_persists_between_console_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    console(
+        dir.path(),
+        &["--now", "2026-11-27T10:00Z"],
+        "/tlm win kept across restarts\n",
+    );
+    let (out, _, _) = console(
+        dir.path(),
+        &["--now", "2026-11-27T11:00Z"],
+        "/tlm summary\n",
+    );
+    assert!(out.contains("• kept across restarts"), "{out}");
+}
+
+#[test]
+fn demo_seeds_a_realistic_history_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err, ok) = console(
+        dir.path(),
+        &["--demo", "--now", "2026-11-27T16:00Z"],
+        "/tlm summary\n",
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("*Last 8 weeks:* `"), "{out}");
+    assert!(
+        out.contains("— *overdue*"),
+        "the demo has an overdue report: {out}"
+    );
+    let nudges = out.matches("[Snooze a week]").count();
+    assert_eq!(nudges, 3, "a demo shows the full three nudges: {out}");
+    let (again, _, _) = console(
+        dir.path(),
+        &["--demo", "--now", "2026-11-27T16:00Z"],
+        "/tlm export\n",
+    );
+    let json_start = again.find('{').unwrap();
+    let json_end = again.rfind('}').unwrap();
+    let data: serde_json::Value = serde_json::from_str(&again[json_start..=json_end]).unwrap();
+    let checkins = data["checkins"].as_array().unwrap().len();
+    assert_eq!(checkins, 40, "8 weeks of weekdays, seeded once, not twice");
+}
+
+#[test]
+fn a_locked_data_dir_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let _held = twohats::store::Store::open(dir.path()).unwrap();
+    let (_, err, ok) = console(dir.path(), &[], "/tlm help\n");
+    assert!(!ok);
+    assert!(err.contains("in use by another twohats process"), "{err}");
+}

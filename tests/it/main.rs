@@ -1,0 +1,11 @@
+//! twohats integration tests: one crate, so the suite links once.
+//!
+//! They drive the real use cases over a real sled store in a temp dir, and the real binary
+//! for the console and the crash test. No network, no Slack.
+
+mod bad_input;
+mod commands;
+mod console;
+mod durability;
+mod privacy;
+mod support;

@@ -1,0 +1,84 @@
+//! A twohats app over a throwaway store, with a settable clock and Slack-shaped users.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::sync::Arc;
+use tempfile::TempDir;
+use twohats::app::{Actor, App, Reply};
+use twohats::domain::ids::{Scope, TeamId, UserId};
+use twohats::render::reply::reply_doc;
+use twohats::render::text::to_text;
+use twohats::store::Store;
+
+pub const TEAM: &str = "T0001";
+
+pub struct Bot {
+    pub app: App,
+    pub now: DateTime<Utc>,
+    // Dropped last: the store's files live here.
+    _dir: TempDir,
+}
+
+impl Bot {
+    /// A bot whose clock reads Friday 2026-11-27 16:00 UTC.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open store");
+        Self {
+            app: App::new(Arc::new(store), chrono_tz::UTC),
+            now: Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap(),
+            _dir: dir,
+        }
+    }
+
+    /// Runs `/tlm <text>` as `user`, with mentions already escaped the way Slack sends them.
+    pub fn run(&self, user: &str, text: &str) -> Reply {
+        self.app.handle_command(
+            &actor(user),
+            &twohats::console::escape_like_slack(text),
+            self.now,
+        )
+    }
+
+    /// The reply as the console prints it.
+    pub fn say(&self, user: &str, text: &str) -> String {
+        to_text(&reply_doc(&self.run(user, text)))
+    }
+
+    pub fn advance(&mut self, by: Duration) {
+        self.now += by;
+    }
+
+    /// Every key and value in the store, for "nothing changed" checks.
+    pub fn raw(&self) -> Vec<(String, Vec<u8>, Vec<u8>)> {
+        self.app.store().raw_entries().expect("raw entries")
+    }
+
+    pub fn export(&self, user: &str) -> twohats::store::UserExport {
+        self.app.store().export_user(&scope(user)).expect("export")
+    }
+}
+
+/// A user as the console names them: `bob` is `UBOB`.
+pub fn actor(user: &str) -> Actor {
+    Actor {
+        scope: scope(user),
+        name: Some(user.to_string()),
+        profile_tz: None,
+    }
+}
+
+pub fn scope(user: &str) -> Scope {
+    Scope::new(
+        TeamId::parse(TEAM).unwrap(),
+        UserId::parse(&format!("U{}", user.to_ascii_uppercase())).unwrap(),
+    )
+}
+
+/// Asserts a reply is a rejection, and returns its text.
+#[track_caller]
+pub fn invalid(reply: &Reply) -> String {
+    match reply {
+        Reply::Invalid { message, .. } => message.clone(),
+        other => panic!("expected an error reply, got {other:?}"),
+    }
+}
