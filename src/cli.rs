@@ -17,6 +17,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
+    /// Run the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP mode with
+    /// SLACK_SIGNING_SECRET. Configuration comes from the environment (see the README).
+    Serve,
+    /// Print the Slack app manifest (Socket Mode; `--http URL` for HTTP mode).
+    Manifest {
+        /// The public base URL Slack should POST to, e.g. https://twohats.example.org
+        #[arg(long)]
+        http: Option<String>,
+    },
     /// Run the bot in the terminal: `/tlm …` lines in, replies out. No Slack needed.
     Console(ConsoleArgs),
 }

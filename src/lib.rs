@@ -16,5 +16,7 @@ pub mod console;
 pub mod domain;
 /// Replies and summaries to a neutral document, then to Block Kit JSON or terminal text.
 pub mod render;
+/// Slack transports (Socket Mode, HTTP) and the Web API client.
+pub mod slack;
 /// The sled store: typed keys, versioned values, group commit. Nothing else touches sled.
 pub mod store;

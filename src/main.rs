@@ -8,6 +8,9 @@ use std::sync::Arc;
 use twohats::app::App;
 use twohats::cli::{Cli, Cmd};
 use twohats::console;
+use twohats::slack::config::ServeConfig;
+use twohats::slack::manifest::manifest;
+use twohats::slack::serve::serve;
 use twohats::store::Store;
 
 fn main() -> ExitCode {
@@ -28,6 +31,16 @@ fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
+        Cmd::Serve => {
+            let config = ServeConfig::from_env(|name| std::env::var(name).ok())?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(serve(config))?;
+            Ok(())
+        }
+        Cmd::Manifest { http } => {
+            print!("{}", manifest(http.as_deref())?);
+            Ok(())
+        }
         Cmd::Console(args) => {
             let store = Store::open(&args.data_dir)?;
             let app = App::new(Arc::new(store), args.default_tz);

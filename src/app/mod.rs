@@ -93,6 +93,17 @@ impl App {
                 }
             }
         };
+        self.handle(actor, command, now)
+    }
+
+    /// Runs an already-built command (from a modal or a button) as [`App::handle_command`]
+    /// runs typed text.
+    pub fn handle(
+        &self,
+        actor: &Actor,
+        command: crate::command::Command,
+        now: DateTime<Utc>,
+    ) -> Reply {
         match self.run(actor, command, now) {
             Ok(reply) => reply,
             Err(AppError::Rejected { message, usage }) => Reply::Invalid { message, usage },

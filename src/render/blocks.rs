@@ -31,7 +31,12 @@ pub fn view_blocks(doc: &Doc) -> Vec<Value> {
 }
 
 fn blocks(doc: &Doc, max: usize) -> Vec<Value> {
-    let mut out: Vec<Value> = doc.elements.iter().filter_map(block).collect();
+    let mut buttons = 0;
+    let mut out: Vec<Value> = doc
+        .elements
+        .iter()
+        .filter_map(|e| block(e, &mut buttons))
+        .collect();
     if out.len() > max {
         out.truncate(max - 1);
         out.push(json!({
@@ -42,7 +47,7 @@ fn blocks(doc: &Doc, max: usize) -> Vec<Value> {
     out
 }
 
-fn block(element: &Element) -> Option<Value> {
+fn block(element: &Element, buttons_so_far: &mut usize) -> Option<Value> {
     Some(match element {
         Element::Header(text) => json!({"type": "header", "text": plain(text, MAX_HEADER_CHARS)}),
         Element::Section(text) => {
@@ -60,14 +65,18 @@ fn block(element: &Element) -> Option<Value> {
         Element::Actions(buttons) if buttons.is_empty() => return None,
         Element::Actions(buttons) => json!({
             "type": "actions",
-            "elements": buttons.iter().take(MAX_ACTION_ELEMENTS).enumerate().map(|(i, b)| button(b, i)).collect::<Vec<_>>()
+            "elements": buttons.iter().take(MAX_ACTION_ELEMENTS).map(|b| {
+                *buttons_so_far += 1;
+                button(b, *buttons_so_far)
+            }).collect::<Vec<_>>()
         }),
     })
 }
 
 fn button(b: &Button, index: usize) -> Value {
-    // Slack requires action_ids unique within a message; the same action under two nudges
-    // would clash, so the index is appended and the handler matches on the prefix.
+    // Slack wants action_ids unique within a block, and the same action under two nudges
+    // would read ambiguously in logs, so every button gets the message-wide count appended;
+    // the handler matches on the part before the colon.
     let action_id = truncate(&format!("{}:{index}", b.action_id), MAX_ACTION_ID_CHARS);
     let mut v = json!({
         "type": "button",

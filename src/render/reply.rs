@@ -4,6 +4,7 @@ use super::summary::{report_line, summary_doc};
 use super::{escape, nudge, Doc};
 use crate::app::{Reply, TeamChange};
 use crate::command::{help_text, usage, JobKind};
+use crate::domain::checkin::FireKind;
 use crate::domain::ids::Person;
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::week::short_date;
@@ -111,7 +112,11 @@ pub fn reply_doc(reply: &Reply) -> Doc {
         }
         Reply::CriticalPathOff { was: None } => Doc::line("You weren't marked on the critical path — nothing to change."),
         Reply::FireLogged { kind, both } => {
-            let mut doc = Doc::line(format!("Logged a {kind} fire this week."));
+            let what = match kind {
+                FireKind::Incident => "an incident",
+                FireKind::People => "a people problem",
+            };
+            let mut doc = Doc::line(format!("Logged {what} this week."));
             if *both {
                 nudge::append(&mut doc, &[crate::domain::nudge::Nudge::BothFires]);
             }

@@ -48,6 +48,7 @@ const ONE_ON_ONES: &str = "one_on_ones";
 const WINS: &str = "wins";
 const FIRES: &str = "fires";
 const DIGESTS: &str = "digests";
+const SEEN_EVENTS: &str = "seen_events";
 
 pub struct Store {
     db: sled::Db,
@@ -57,6 +58,7 @@ pub struct Store {
     wins: sled::Tree,
     fires: sled::Tree,
     digests: sled::Tree,
+    seen_events: sled::Tree,
     group_commit: GroupCommit,
 }
 
@@ -102,6 +104,7 @@ impl Store {
             wins: tree(WINS)?,
             fires: tree(FIRES)?,
             digests: tree(DIGESTS)?,
+            seen_events: tree(SEEN_EVENTS)?,
             db,
             group_commit: GroupCommit::default(),
         })
@@ -259,6 +262,45 @@ impl Store {
             .scan_prefix(keys::team_prefix(team))
             .map(|row| decode_in(DIGESTS, &row?.1))
             .collect()
+    }
+
+    // ---- Slack event delivery ----
+
+    /// Records a Slack event id; true the first time it is seen, false for a retry. Durable
+    /// before it returns, so a retry after a crash is still recognised. Ids older than
+    /// `forget_before` are pruned on the way, keeping the tree to about an hour of events.
+    pub fn first_sighting(
+        &self,
+        team: &TeamId,
+        event_id: &str,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut key = keys::team_prefix(team);
+        key.extend_from_slice(event_id.as_bytes());
+        let at = now.timestamp_millis().to_be_bytes();
+        let fresh = self
+            .seen_events
+            .compare_and_swap(&key, None::<&[u8]>, Some(&at[..]))?
+            .is_ok();
+        if fresh {
+            let cutoff = forget_before.timestamp_millis();
+            let mut batch = sled::Batch::default();
+            for row in self.seen_events.iter() {
+                let (k, v) = row?;
+                let seen = v
+                    .as_ref()
+                    .try_into()
+                    .map(i64::from_be_bytes)
+                    .unwrap_or(i64::MIN);
+                if seen < cutoff {
+                    batch.remove(k);
+                }
+            }
+            self.seen_events.apply_batch(batch)?;
+            self.durable()?;
+        }
+        Ok(fresh)
     }
 
     // ---- export and forget ----

@@ -233,10 +233,7 @@ fn critical_path_on_and_off() {
 fn both_fires_in_one_week_bring_the_triage_prompt_and_clear_puts_them_out() {
     let bot = Bot::new();
     let out = bot.say("ann", "fire incident");
-    assert_eq!(
-        out,
-        "Logged a incident fire this week.".replace("a incident", "a incident")
-    );
+    assert_eq!(out, "Logged an incident this week.");
     let out = bot.say("ann", "fire people");
     assert!(out.contains("Both hats are on fire this week"), "{out}");
     assert_eq!(bot.export("ann").fires.len(), 2);

@@ -7,5 +7,7 @@ mod bad_input;
 mod commands;
 mod console;
 mod durability;
+mod manifest;
 mod privacy;
+mod slack;
 mod support;

@@ -31,7 +31,7 @@ fn team_with_secrets() -> (Bot, Vec<String>) {
         bot.run(user, &format!("1on1 @{}", m("REPORT").to_lowercase()));
         bot.run(user, "fire incident");
         bot.run(user, &format!("win shipped thing {i} --public"));
-        markers.extend(["NOTE", "CPWHAT", "PRIVATEWIN", "REPORT"].map(|w| m(w)));
+        markers.extend(["NOTE", "CPWHAT", "PRIVATEWIN", "REPORT"].map(m));
     }
     bot.now += Duration::days(2);
     (bot, markers)

@@ -1,0 +1,310 @@
+//! What twohats does with each kind of Slack request, whichever transport brought it.
+//!
+//! Each entry point returns the ack body at once; Web API calls the request needs (opening a
+//! modal, publishing the Home tab, uploading an export, looking up a time zone) are spawned
+//! and run after the ack.
+
+use super::client::SlackWebApi;
+use super::interactions;
+use crate::app::clock::Clock;
+use crate::app::{Actor, App, Reply};
+use crate::domain::ids::{Scope, TeamId, UserId};
+use crate::render::blocks::message_blocks;
+use crate::render::modals::{checkin_modal, ephemeral, home_view};
+use crate::render::reply::reply_doc;
+use crate::render::text::plain;
+use chrono::Duration;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Slack retries an event for up to about an hour; remember ids that long.
+pub const EVENT_MEMORY: Duration = Duration::hours(2);
+
+/// What to answer Slack with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ack {
+    /// 200 with no body: "received", nothing to show.
+    Empty,
+    /// 200 with a JSON body (an ephemeral reply, a modal's `response_action`, a challenge).
+    Json(Value),
+}
+
+/// The fields of a slash command twohats reads.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SlashCommand {
+    pub team_id: String,
+    pub user_id: String,
+    #[serde(default)]
+    pub user_name: Option<String>,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub trigger_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("the payload is not what Slack sends: {0}")]
+    Malformed(String),
+}
+
+pub struct SlackBot {
+    pub(super) app: App,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) api: SlackWebApi,
+}
+
+impl SlackBot {
+    pub fn new(app: App, clock: Arc<dyn Clock>, api: SlackWebApi) -> Arc<Self> {
+        Arc::new(Self { app, clock, api })
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// The bot's clock in Unix seconds, for request signatures.
+    pub fn now_unix(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    /// A `/tlm` command: run it, ack with the ephemeral reply.
+    pub async fn command(self: &Arc<Self>, cmd: SlashCommand) -> Result<Ack, RequestError> {
+        let actor = actor(&cmd.team_id, &cmd.user_id, cmd.user_name.clone())?;
+        let first_contact = self
+            .blocking({
+                let actor = actor.clone();
+                move |bot| {
+                    bot.app
+                        .store()
+                        .user(&actor.scope)
+                        .map(|r| r.is_none_or(|r| r.tz.is_none()))
+                        .unwrap_or(false)
+                }
+            })
+            .await;
+        let reply = self
+            .blocking({
+                let (actor, text) = (actor.clone(), cmd.text.clone());
+                move |bot| bot.app.handle_command(&actor, &text, bot.clock.now())
+            })
+            .await;
+        tracing::info!(team = %actor.scope.team, user = %actor.scope.user, command = command_word(&cmd.text), outcome = outcome(&reply), "slash command");
+        if first_contact {
+            self.spawn_profile_tz(actor.clone());
+        }
+        Ok(match reply {
+            Reply::CheckinModal => {
+                self.spawn_view_open(cmd.trigger_id, checkin_modal());
+                Ack::Empty
+            }
+            Reply::Export { json } => {
+                self.spawn_export(actor, json);
+                Ack::Json(ephemeral("I'm sending everything twohats keeps about you as a JSON file in our DM — look for it in the twohats app's Messages tab."))
+            }
+            reply => Ack::Json(ephemeral_reply(&reply)),
+        })
+    }
+
+    /// An Events API envelope: the URL check, or an event.
+    pub async fn event(self: &Arc<Self>, envelope: Value) -> Result<Ack, RequestError> {
+        match envelope["type"].as_str() {
+            Some("url_verification") => {
+                let challenge = envelope["challenge"]
+                    .as_str()
+                    .ok_or_else(|| RequestError::Malformed("no challenge".into()))?;
+                Ok(Ack::Json(json!({ "challenge": challenge })))
+            }
+            Some("event_callback") => {
+                let team = envelope["team_id"].as_str().unwrap_or_default().to_string();
+                let event_id = envelope["event_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let event = envelope["event"].clone();
+                let team_id =
+                    TeamId::parse(&team).map_err(|e| RequestError::Malformed(e.to_string()))?;
+                let fresh = self
+                    .blocking(move |bot| {
+                        let now = bot.clock.now();
+                        bot.app
+                            .store()
+                            .first_sighting(&team_id, &event_id, now, now - EVENT_MEMORY)
+                    })
+                    .await
+                    .map_err(|e| RequestError::Malformed(e.to_string()))?;
+                if !fresh {
+                    tracing::debug!(team, "retried event ignored");
+                    return Ok(Ack::Empty);
+                }
+                if event["type"] == "app_home_opened"
+                    && event["tab"].as_str().unwrap_or("home") == "home"
+                {
+                    let user = event["user"].as_str().unwrap_or_default();
+                    self.spawn_publish_home(actor(&team, user, None)?);
+                }
+                Ok(Ack::Empty)
+            }
+            other => Err(RequestError::Malformed(format!(
+                "unknown envelope type {other:?}"
+            ))),
+        }
+    }
+
+    /// A button press or a modal submission.
+    pub async fn interaction(self: &Arc<Self>, payload: Value) -> Result<Ack, RequestError> {
+        interactions::handle(self, payload).await
+    }
+
+    /// Runs store-bound work off the async threads.
+    pub(super) async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&SlackBot) -> T + Send + 'static,
+    ) -> T {
+        let bot = self.clone();
+        match tokio::task::spawn_blocking(move || work(&bot)).await {
+            Ok(value) => value,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    pub(super) fn spawn_view_open(self: &Arc<Self>, trigger_id: String, view: Value) {
+        let bot = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = bot.api.views_open(&trigger_id, &view).await {
+                tracing::warn!(error = %e, "could not open a modal");
+            }
+        });
+    }
+
+    pub(super) fn spawn_publish_home(self: &Arc<Self>, actor: Actor) {
+        let bot = self.clone();
+        tokio::spawn(async move {
+            let view = bot
+                .blocking({
+                    let actor = actor.clone();
+                    move |bot| {
+                        bot.app
+                            .home(&actor, bot.clock.now())
+                            .map(|home| home_view(&home))
+                    }
+                })
+                .await;
+            match view {
+                Ok(view) => {
+                    if let Err(e) = bot
+                        .api
+                        .views_publish(actor.scope.user.as_str(), &view)
+                        .await
+                    {
+                        tracing::warn!(team = %actor.scope.team, user = %actor.scope.user, error = %e, "could not publish the Home tab");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(team = %actor.scope.team, user = %actor.scope.user, error = %e, "could not compose the Home tab")
+                }
+            }
+        });
+    }
+
+    fn spawn_export(self: &Arc<Self>, actor: Actor, json: String) {
+        let bot = self.clone();
+        tokio::spawn(async move {
+            let result = async {
+                let dm = bot.api.open_dm(actor.scope.user.as_str()).await?;
+                let date = bot.clock.now().format("%Y-%m-%d");
+                bot.api
+                    .upload_file(
+                        &dm,
+                        &format!("twohats-export-{date}.json"),
+                        "Your twohats data",
+                        json.into_bytes(),
+                        "Here's everything twohats keeps about you.",
+                    )
+                    .await
+            }
+            .await;
+            if let Err(e) = result {
+                tracing::warn!(team = %actor.scope.team, user = %actor.scope.user, error = %e, "export upload failed");
+            }
+        });
+    }
+
+    /// Answers through a `response_url` (Slack accepts a few posts per URL for 30 minutes).
+    pub(super) fn spawn_respond(self: &Arc<Self>, url: String, body: Value) {
+        let bot = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = bot.api.respond(&url, &body).await {
+                tracing::warn!(error = %e, "could not answer through the response_url");
+            }
+        });
+    }
+
+    /// On first contact, a user's Slack profile zone becomes their zone (until `/tlm tz`).
+    fn spawn_profile_tz(self: &Arc<Self>, actor: Actor) {
+        let bot = self.clone();
+        tokio::spawn(async move {
+            let tz = match bot.api.user_tz(actor.scope.user.as_str()).await {
+                Ok(Some(name)) => name.parse::<chrono_tz::Tz>().ok(),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!(user = %actor.scope.user, error = %e, "could not read the profile time zone");
+                    None
+                }
+            };
+            let Some(tz) = tz else { return };
+            let saved = bot
+                .blocking(move |bot| {
+                    let store = bot.app.store();
+                    // Only a record that exists and has no zone yet: never override `/tlm tz`.
+                    if store.user(&actor.scope)?.is_some_and(|r| r.tz.is_none()) {
+                        store.update_user(&actor.scope, bot.clock.now(), |r| {
+                            r.tz.get_or_insert(tz);
+                            Ok::<_, crate::store::StoreError>(())
+                        })?;
+                        store.durable()?;
+                    }
+                    Ok::<_, crate::store::StoreError>(())
+                })
+                .await;
+            if let Err(e) = saved {
+                tracing::error!(error = %e, "could not save the profile time zone");
+            }
+        });
+    }
+}
+
+/// The verified (team, user) of a request as an actor.
+pub(super) fn actor(team: &str, user: &str, name: Option<String>) -> Result<Actor, RequestError> {
+    let team = TeamId::parse(team).map_err(|e| RequestError::Malformed(e.to_string()))?;
+    let user = UserId::parse(user).map_err(|e| RequestError::Malformed(e.to_string()))?;
+    Ok(Actor {
+        scope: Scope::new(team, user),
+        name,
+        profile_tz: None,
+    })
+}
+
+/// A reply as an ephemeral Block Kit message.
+pub fn ephemeral_reply(reply: &Reply) -> Value {
+    let doc = reply_doc(reply);
+    json!({"response_type": "ephemeral", "text": plain(&doc.fallback), "blocks": message_blocks(&doc)})
+}
+
+/// The command word only, for logs: never the rest of the text, which may be a note.
+fn command_word(text: &str) -> &str {
+    let word = text.split_whitespace().next().unwrap_or("help");
+    if word.len() <= 12 && word.chars().all(|c| c.is_ascii_alphanumeric() || c == ':') {
+        word
+    } else {
+        "other"
+    }
+}
+
+fn outcome(reply: &Reply) -> &'static str {
+    match reply {
+        Reply::Invalid { .. } => "invalid",
+        Reply::Failed => "failed",
+        _ => "ok",
+    }
+}

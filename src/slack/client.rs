@@ -1,0 +1,262 @@
+//! Outbound Slack Web API calls, through slack-morphism's client, with the retries Slack
+//! expects: a 429 waits its `Retry-After`, a 5xx or network failure backs off and tries
+//! again, a bounded number of times. A final failure is logged (method and error, never the
+//! token) and returned, not swallowed.
+
+use super::config::Secret;
+use serde_json::{json, Value};
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Attempts per call, the first included.
+pub const MAX_ATTEMPTS: u32 = 4;
+/// First backoff after a 5xx or network error; doubles each time.
+const BASE_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest `Retry-After` honoured in-line; a longer one is reported as a failure.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Slack answered `ok: false`: retrying won't help (e.g. `channel_not_found`).
+    #[error("Slack refused {method}: {code}")]
+    Refused { method: &'static str, code: String },
+    /// Still failing after every attempt, or failing in a way retries can't fix.
+    #[error("{method} failed after {attempts} attempt(s): {last}")]
+    GaveUp {
+        method: &'static str,
+        attempts: u32,
+        last: String,
+    },
+}
+
+/// The Slack Web API.
+#[derive(Clone)]
+pub struct SlackWebApi {
+    client: Arc<SlackClient<SlackClientHyperHttpsConnector>>,
+    token: SlackApiToken,
+}
+
+impl SlackWebApi {
+    /// A client for `api_url` (`https://slack.com/api`, or a fake Slack over plain http).
+    pub fn new(api_url: &str, bot_token: &Secret) -> std::io::Result<Self> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let connector =
+            SlackClientHyperConnector::with_connector(https).with_slack_api_url(api_url);
+        Ok(Self {
+            client: Arc::new(SlackClient::new(connector)),
+            token: SlackApiToken::new(SlackApiTokenValue::new(bot_token.expose().to_string())),
+        })
+    }
+
+    pub fn client(&self) -> Arc<SlackClient<SlackClientHyperHttpsConnector>> {
+        self.client.clone()
+    }
+
+    /// Any JSON-bodied Web API method, with retries.
+    pub async fn call(&self, method: &'static str, body: &Value) -> Result<Value, ApiError> {
+        with_retries(method, || async move {
+            self.client
+                .open_session(&self.token)
+                .http_session_api
+                .http_post(method, body, None)
+                .await
+        })
+        .await
+    }
+
+    /// Posts a message; returns its `ts`.
+    pub async fn post_message(
+        &self,
+        channel: &str,
+        text: &str,
+        blocks: &[Value],
+    ) -> Result<String, ApiError> {
+        let res = self
+            .call(
+                "chat.postMessage",
+                &json!({"channel": channel, "text": text, "blocks": blocks}),
+            )
+            .await?;
+        Ok(res["ts"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// The DM channel with a user.
+    pub async fn open_dm(&self, user: &str) -> Result<String, ApiError> {
+        let res = self
+            .call("conversations.open", &json!({"users": user}))
+            .await?;
+        res["channel"]["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::GaveUp {
+                method: "conversations.open",
+                attempts: 1,
+                last: "no channel id in the answer".into(),
+            })
+    }
+
+    pub async fn views_open(&self, trigger_id: &str, view: &Value) -> Result<(), ApiError> {
+        self.call(
+            "views.open",
+            &json!({"trigger_id": trigger_id, "view": view}),
+        )
+        .await
+        .map(drop)
+    }
+
+    pub async fn views_publish(&self, user: &str, view: &Value) -> Result<(), ApiError> {
+        self.call("views.publish", &json!({"user_id": user, "view": view}))
+            .await
+            .map(drop)
+    }
+
+    /// Posts to an interaction's `response_url`. The URL itself is a credential: it is never
+    /// logged.
+    pub async fn respond(&self, response_url: &str, body: &Value) -> Result<(), ApiError> {
+        let url: url::Url = response_url.parse().map_err(|_| ApiError::GaveUp {
+            method: "response_url",
+            attempts: 0,
+            last: "not a URL".into(),
+        })?;
+        let message: SlackApiPostWebhookMessageRequest = serde_json::from_value(body.clone())
+            .map_err(|e| ApiError::GaveUp {
+                method: "response_url",
+                attempts: 0,
+                last: e.to_string(),
+            })?;
+        with_retries("response_url", || {
+            let (url, message) = (url.clone(), message.clone());
+            async move { self.client.post_webhook_message(&url, &message).await }
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The IANA zone on a user's profile, if Slack has one.
+    pub async fn user_tz(&self, user: &str) -> Result<Option<String>, ApiError> {
+        let req = SlackApiUsersInfoRequest::new(SlackUserId::new(user.to_string()));
+        let res = with_retries("users.info", || {
+            let req = req.clone();
+            async move { self.client.open_session(&self.token).users_info(&req).await }
+        })
+        .await?;
+        Ok(res.user.tz)
+    }
+
+    /// Uploads a file into a channel with Slack's current flow: get an upload URL, POST the
+    /// bytes there, complete the upload into the channel.
+    pub async fn upload_file(
+        &self,
+        channel: &str,
+        filename: &str,
+        title: &str,
+        bytes: Vec<u8>,
+        comment: &str,
+    ) -> Result<(), ApiError> {
+        let req = SlackApiFilesGetUploadUrlExternalRequest::new(filename.to_string(), bytes.len());
+        let target = with_retries("files.getUploadURLExternal", || {
+            let req = req.clone();
+            async move {
+                self.client
+                    .open_session(&self.token)
+                    .get_upload_url_external(&req)
+                    .await
+            }
+        })
+        .await?;
+        let upload = SlackApiFilesUploadViaUrlRequest::new(
+            target.upload_url.clone(),
+            bytes,
+            "application/json".into(),
+        );
+        with_retries("files.upload", || {
+            let upload = upload.clone();
+            async move {
+                self.client
+                    .open_session(&self.token)
+                    .files_upload_via_url(&upload)
+                    .await
+            }
+        })
+        .await?;
+        let complete =
+            SlackApiFilesCompleteUploadExternalRequest::new(vec![SlackApiFilesComplete::new(
+                target.file_id.clone(),
+            )
+            .with_title(title.to_string())])
+            .with_channel_id(SlackChannelId::new(channel.to_string()))
+            .with_initial_comment(comment.to_string());
+        with_retries("files.completeUploadExternal", || {
+            let complete = complete.clone();
+            async move {
+                self.client
+                    .open_session(&self.token)
+                    .files_complete_upload_external(&complete)
+                    .await
+            }
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// Runs `attempt` until it succeeds, Slack refuses, or [`MAX_ATTEMPTS`] are used.
+async fn with_retries<T, F, Fut>(method: &'static str, attempt: F) -> Result<T, ApiError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ClientResult<T>>,
+{
+    let mut backoff = BASE_BACKOFF;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let error = match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        let wait = match &error {
+            SlackClientError::ApiError(e) => {
+                tracing::warn!(method, code = %e.code, "Slack refused the call");
+                return Err(ApiError::Refused {
+                    method,
+                    code: e.code.clone(),
+                });
+            }
+            SlackClientError::RateLimitError(e) => {
+                let after = e.retry_after.unwrap_or(Duration::from_secs(1));
+                if after > MAX_RETRY_AFTER {
+                    None
+                } else {
+                    Some(after)
+                }
+            }
+            SlackClientError::HttpError(e) if e.status_code.is_server_error() => Some(backoff),
+            SlackClientError::HttpProtocolError(_) | SlackClientError::SystemError(_) => {
+                Some(backoff)
+            }
+            _ => None,
+        };
+        match wait {
+            Some(wait) if tries < MAX_ATTEMPTS => {
+                tracing::info!(method, attempt = tries, wait_ms = wait.as_millis() as u64, error = %error, "retrying Slack call");
+                tokio::time::sleep(wait).await;
+                backoff *= 2;
+            }
+            _ => {
+                tracing::error!(method, attempts = tries, error = %error, "Slack call failed");
+                return Err(ApiError::GaveUp {
+                    method,
+                    attempts: tries,
+                    last: error.to_string(),
+                });
+            }
+        }
+    }
+}

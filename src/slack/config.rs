@@ -1,0 +1,210 @@
+//! `twohats serve` configuration from the environment, checked at start so a mistake is one
+//! clear sentence naming the variable, not a failure on the first request.
+
+use chrono_tz::Tz;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const DEFAULT_API_URL: &str = "https://slack.com/api";
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
+pub const DEFAULT_DATA_DIR: &str = "./twohats-data";
+
+/// A token or secret: never printed, not even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// How Slack reaches the bot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// A websocket the bot opens with the app-level token: no public URL needed.
+    Socket { app_token: Secret },
+    /// Slack POSTs to our routes; requests are verified with the signing secret.
+    Http { signing_secret: Secret },
+}
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub bot_token: Secret,
+    pub mode: Mode,
+    pub api_url: String,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub default_tz: Tz,
+}
+
+const TRY_CONSOLE: &str = "To try twohats without Slack, run `twohats console`.";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("SLACK_BOT_TOKEN is not set: `twohats serve` needs the bot token (xoxb-…) from your Slack app's \"OAuth & Permissions\" page. {TRY_CONSOLE}")]
+    MissingBotToken,
+    #[error("SLACK_BOT_TOKEN should be a bot token starting with xoxb-. {TRY_CONSOLE}")]
+    BadBotToken,
+    #[error("SLACK_APP_TOKEN should be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write). {TRY_CONSOLE}")]
+    BadAppToken,
+    #[error("neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is set: set one. {TRY_CONSOLE}")]
+    NoMode,
+    #[error("TWOHATS_LISTEN `{0}` is not an address like 0.0.0.0:3000.")]
+    BadListen(String),
+    #[error("TWOHATS_DEFAULT_TZ `{0}` is not an IANA time zone like Europe/Berlin.")]
+    BadTz(String),
+    #[error(
+        "SLACK_API_URL `{0}` should start with https:// (or http:// for a local test server)."
+    )]
+    BadApiUrl(String),
+}
+
+impl ServeConfig {
+    /// Reads the configuration through `var` (the process environment in production, a map
+    /// in tests). Empty values count as unset.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let bot_token = get("SLACK_BOT_TOKEN").ok_or(ConfigError::MissingBotToken)?;
+        if !bot_token.starts_with("xoxb-") {
+            return Err(ConfigError::BadBotToken);
+        }
+        let mode = match (get("SLACK_APP_TOKEN"), get("SLACK_SIGNING_SECRET")) {
+            (Some(app), _) if !app.starts_with("xapp-") => return Err(ConfigError::BadAppToken),
+            (Some(app), _) => Mode::Socket {
+                app_token: Secret(app),
+            },
+            (None, Some(secret)) => Mode::Http {
+                signing_secret: Secret(secret),
+            },
+            (None, None) => return Err(ConfigError::NoMode),
+        };
+        let api_url = get("SLACK_API_URL").unwrap_or_else(|| DEFAULT_API_URL.into());
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+            return Err(ConfigError::BadApiUrl(api_url));
+        }
+        let listen_text = get("TWOHATS_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = listen_text
+            .parse()
+            .map_err(|_| ConfigError::BadListen(listen_text))?;
+        let tz_text = get("TWOHATS_DEFAULT_TZ").unwrap_or_else(|| "UTC".into());
+        let default_tz = tz_text.parse().map_err(|_| ConfigError::BadTz(tz_text))?;
+        Ok(Self {
+            bot_token: Secret(bot_token),
+            mode,
+            api_url: api_url.trim_end_matches('/').to_string(),
+            data_dir: get("TWOHATS_DATA_DIR")
+                .unwrap_or_else(|| DEFAULT_DATA_DIR.into())
+                .into(),
+            listen,
+            default_tz,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<ServeConfig, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ServeConfig::from_env(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn socket_mode_when_an_app_token_is_set_else_http() {
+        let socket = config(&[
+            ("SLACK_BOT_TOKEN", "xoxb-1"),
+            ("SLACK_APP_TOKEN", "xapp-1"),
+            ("SLACK_SIGNING_SECRET", "s"),
+        ])
+        .unwrap();
+        assert!(matches!(socket.mode, Mode::Socket { .. }));
+        let http = config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
+        assert!(matches!(http.mode, Mode::Http { .. }));
+        assert_eq!(
+            (http.api_url.as_str(), http.listen.port()),
+            ("https://slack.com/api", 3000)
+        );
+    }
+
+    #[test]
+    fn each_mistake_names_its_variable_and_points_to_the_console() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "SLACK_BOT_TOKEN is not set"),
+            (
+                &[("SLACK_BOT_TOKEN", "xoxp-user")],
+                "SLACK_BOT_TOKEN should be a bot token",
+            ),
+            (&[("SLACK_BOT_TOKEN", "xoxb-1")], "neither SLACK_APP_TOKEN"),
+            (
+                &[
+                    ("SLACK_BOT_TOKEN", "xoxb-1"),
+                    ("SLACK_APP_TOKEN", "xoxb-oops"),
+                ],
+                "SLACK_APP_TOKEN should be",
+            ),
+            (
+                &[
+                    ("SLACK_BOT_TOKEN", "xoxb-1"),
+                    ("SLACK_SIGNING_SECRET", "s"),
+                    ("TWOHATS_LISTEN", "port 80"),
+                ],
+                "TWOHATS_LISTEN",
+            ),
+            (
+                &[
+                    ("SLACK_BOT_TOKEN", "xoxb-1"),
+                    ("SLACK_SIGNING_SECRET", "s"),
+                    ("TWOHATS_DEFAULT_TZ", "Mars"),
+                ],
+                "TWOHATS_DEFAULT_TZ",
+            ),
+            (
+                &[
+                    ("SLACK_BOT_TOKEN", "xoxb-1"),
+                    ("SLACK_SIGNING_SECRET", "s"),
+                    ("SLACK_API_URL", "ftp://x"),
+                ],
+                "SLACK_API_URL",
+            ),
+        ];
+        for (vars, phrase) in cases {
+            let err = config(vars).unwrap_err().to_string();
+            assert!(err.contains(phrase), "{vars:?}: {err}");
+        }
+        assert!(config(&[])
+            .unwrap_err()
+            .to_string()
+            .contains("twohats console"));
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = config(&[
+            ("SLACK_BOT_TOKEN", "xoxb-very-secret"),
+            ("SLACK_SIGNING_SECRET", "shh-secret"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("very-secret") && !shown.contains("shh-secret"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! Buttons and modal submissions.
+//!
+//! A submission becomes the same [`Command`] the slash command would build, and runs through
+//! the same use case; what the use case refuses comes back to the modal as
+//! `response_action: errors` on the field at fault, so nothing half-valid is stored.
+
+use super::bot::{actor, ephemeral_reply, Ack, RequestError, SlackBot};
+use crate::app::Reply;
+use crate::command::{Command, JobKind, QuickCheckin};
+use crate::domain::checkin::{EngKind, FireKind, MAX_TEXT_CHARS};
+use crate::domain::ids::{Person, UserId};
+use crate::domain::nudge::NudgeKind;
+use crate::domain::schedule::ScheduleSpec;
+use crate::domain::week::local_date;
+use crate::render::modals::{
+    checkin_modal, field, one_on_one_modal, settings_modal, CHECKIN_CALLBACK, ONE_ON_ONE_CALLBACK,
+    OPEN_SETTINGS, SETTINGS_CALLBACK,
+};
+use crate::render::nudge::{LOG_ONE_ON_ONE, OPEN_CHECKIN, SNOOZE};
+use chrono::NaiveDate;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+pub async fn handle(bot: &Arc<SlackBot>, payload: Value) -> Result<Ack, RequestError> {
+    let team = payload["team"]["id"]
+        .as_str()
+        .or(payload["user"]["team_id"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let user = payload["user"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let name = payload["user"]["username"]
+        .as_str()
+        .or(payload["user"]["name"].as_str())
+        .map(str::to_string);
+    let actor = actor(&team, &user, name)?;
+    match payload["type"].as_str() {
+        Some("block_actions") => {
+            let action = &payload["actions"][0];
+            let action_id = action["action_id"].as_str().unwrap_or_default();
+            // Buttons carry an index suffix (`id:2`) so ids stay unique within a message.
+            let kind = action_id.split(':').next().unwrap_or_default();
+            let value = action["value"].as_str().unwrap_or_default().to_string();
+            let trigger = payload["trigger_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            match kind {
+                OPEN_CHECKIN => bot.spawn_view_open(trigger, checkin_modal()),
+                LOG_ONE_ON_ONE => {
+                    let today = bot.blocking({
+                        let actor = actor.clone();
+                        move |bot| {
+                            bot.app
+                                .tz_for(&actor)
+                                .map(|tz| local_date(bot.clock.now(), tz))
+                        }
+                    });
+                    let today = today
+                        .await
+                        .map_err(|e| RequestError::Malformed(e.to_string()))?;
+                    bot.spawn_view_open(trigger, one_on_one_modal(Some(&value), today));
+                }
+                OPEN_SETTINGS => {
+                    let view = bot
+                        .blocking({
+                            let actor = actor.clone();
+                            move |bot| -> Result<Value, crate::store::StoreError> {
+                                let record =
+                                    bot.app.store().user(&actor.scope)?.unwrap_or_else(|| {
+                                        crate::domain::user::UserRecord::new(bot.clock.now())
+                                    });
+                                Ok(settings_modal(&record, bot.app.tz_for(&actor)?))
+                            }
+                        })
+                        .await
+                        .map_err(|e| RequestError::Malformed(e.to_string()))?;
+                    bot.spawn_view_open(trigger, view);
+                }
+                SNOOZE => {
+                    let Some(kind) = NudgeKind::from_name(&value) else {
+                        return Err(RequestError::Malformed(format!("unknown nudge {value:?}")));
+                    };
+                    let reply = run(bot, &actor, Command::Snooze { kind, days: 7 }).await;
+                    // From the Home tab, refresh it; from a message, answer in place.
+                    if payload["view"]["type"] == "home" {
+                        bot.spawn_publish_home(actor);
+                    } else if let Some(url) = payload["response_url"].as_str() {
+                        bot.spawn_respond(url.to_string(), ephemeral_reply(&reply));
+                    }
+                }
+                other => tracing::debug!(action = other, "ignored an action"),
+            }
+            Ok(Ack::Empty)
+        }
+        Some("view_submission") => {
+            let view = &payload["view"];
+            let values = view["state"]["values"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let form = Form(values);
+            let ack = match view["callback_id"].as_str() {
+                Some(CHECKIN_CALLBACK) => submit_checkin(bot, &actor, &form).await,
+                Some(ONE_ON_ONE_CALLBACK) => submit_one_on_one(bot, &actor, &form).await,
+                Some(SETTINGS_CALLBACK) => submit_settings(bot, &actor, &form).await,
+                other => return Err(RequestError::Malformed(format!("unknown modal {other:?}"))),
+            };
+            if ack == Ack::Empty {
+                bot.spawn_publish_home(actor);
+            }
+            Ok(ack)
+        }
+        Some("view_closed") => Ok(Ack::Empty),
+        other => Err(RequestError::Malformed(format!(
+            "unknown interaction {other:?}"
+        ))),
+    }
+}
+
+/// A modal's `state.values`: block id → action id → element state.
+struct Form(Map<String, Value>);
+
+impl Form {
+    fn get(&self, block: &str) -> &Value {
+        self.0
+            .get(block)
+            .and_then(|b| b.get(field::VALUE))
+            .unwrap_or(&Value::Null)
+    }
+    fn selected(&self, block: &str) -> Option<&str> {
+        self.get(block)["selected_option"]["value"].as_str()
+    }
+    fn checked(&self, block: &str) -> Vec<&str> {
+        self.get(block)["selected_options"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|o| o["value"].as_str()).collect())
+            .unwrap_or_default()
+    }
+    fn text(&self, block: &str) -> Option<&str> {
+        self.get(block)["value"]
+            .as_str()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+}
+
+fn errors(pairs: &[(&str, String)]) -> Ack {
+    let map: Map<String, Value> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    Ack::Json(json!({"response_action": "errors", "errors": map}))
+}
+
+async fn run(bot: &Arc<SlackBot>, actor: &crate::app::Actor, command: Command) -> Reply {
+    let actor = actor.clone();
+    bot.blocking(move |bot| bot.app.handle(&actor, command, bot.clock.now()))
+        .await
+}
+
+/// Maps a use case's answer to a modal ack: accepted closes the modal; refused shows the
+/// message on `field`.
+fn ack_for(reply: Reply, field: &str) -> Ack {
+    match reply {
+        Reply::Invalid { message, .. } => errors(&[(field, crate::render::text::plain(&message))]),
+        Reply::Failed => errors(&[(
+            field,
+            crate::render::text::plain(crate::render::reply::FAILED),
+        )]),
+        _ => Ack::Empty,
+    }
+}
+
+async fn submit_checkin(bot: &Arc<SlackBot>, actor: &crate::app::Actor, form: &Form) -> Ack {
+    let Some(eng) = form
+        .selected(field::ENG)
+        .and_then(|v| v.parse::<u8>().ok())
+        .filter(|v| *v <= 100)
+    else {
+        return errors(&[(
+            field::ENG,
+            "Pick how much of today was engineering, 0-100%.".into(),
+        )]);
+    };
+    let energy = match form.selected(field::ENERGY).map(str::parse::<u8>) {
+        None => None,
+        Some(Ok(e)) if (1..=5).contains(&e) => Some(e),
+        Some(_) => return errors(&[(field::ENERGY, "Energy is 1 to 5.".into())]),
+    };
+    let note = form.text(field::NOTE).map(str::to_string);
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_TEXT_CHARS)
+    {
+        return errors(&[(
+            field::NOTE,
+            format!("A note can be up to {MAX_TEXT_CHARS} characters."),
+        )]);
+    }
+    let quick = QuickCheckin {
+        eng_pct: eng,
+        energy,
+        critical_path: form.checked(field::CP).contains(&"cp"),
+        fires: form
+            .checked(field::FIRES)
+            .iter()
+            .filter_map(|n| FireKind::from_name(n))
+            .collect(),
+        kinds: form
+            .checked(field::KINDS)
+            .iter()
+            .filter_map(|n| EngKind::from_name(n))
+            .collect(),
+        note,
+    };
+    ack_for(run(bot, actor, Command::Checkin(quick)).await, field::ENG)
+}
+
+async fn submit_one_on_one(bot: &Arc<SlackBot>, actor: &crate::app::Actor, form: &Form) -> Ack {
+    let Some(with) = form.get(field::WITH)["selected_user"]
+        .as_str()
+        .and_then(|u| UserId::parse(u).ok())
+    else {
+        return errors(&[(field::WITH, "Pick the person you met.".into())]);
+    };
+    let Some(date) = form.get(field::DATE)["selected_date"]
+        .as_str()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    else {
+        return errors(&[(field::DATE, "Pick the day of the 1:1.".into())]);
+    };
+    let reply = run(
+        bot,
+        actor,
+        Command::OneOnOne {
+            with: Person {
+                id: with,
+                label: None,
+            },
+            date: Some(date),
+        },
+    )
+    .await;
+    // The person field can only be wrong by being yourself; every other refusal is the date.
+    let at_fault = match &reply {
+        Reply::Invalid { message, .. } if message.contains("takes two") => field::WITH,
+        _ => field::DATE,
+    };
+    ack_for(reply, at_fault)
+}
+
+async fn submit_settings(bot: &Arc<SlackBot>, actor: &crate::app::Actor, form: &Form) -> Ack {
+    let mut problems = Vec::new();
+    let target = form
+        .selected(field::TARGET)
+        .and_then(|v| v.parse::<u8>().ok())
+        .filter(|v| *v <= 100);
+    if target.is_none() {
+        problems.push((
+            field::TARGET,
+            "Pick a target between 0% and 100%.".to_string(),
+        ));
+    }
+    let tz = form.text(field::TZ).unwrap_or_default();
+    let tz = match crate::command::parse(&format!("tz {tz}")) {
+        Ok(Command::Tz(tz)) => Some(tz),
+        Ok(_) => None,
+        Err(e) => {
+            problems.push((field::TZ, crate::render::text::plain(&e.message)));
+            None
+        }
+    };
+    let mut schedules = Vec::new();
+    for (block, job) in [
+        (field::CHECKIN_SCHEDULE, JobKind::Checkin),
+        (field::SUMMARY_SCHEDULE, JobKind::Summary),
+    ] {
+        match form.text(block).unwrap_or("off") {
+            off if off.eq_ignore_ascii_case("off") => schedules.push((job, None)),
+            text => match ScheduleSpec::parse(text) {
+                Ok(spec) => schedules.push((job, Some(spec))),
+                Err(e) => problems.push((block, e.to_string())),
+            },
+        }
+    }
+    if !problems.is_empty() {
+        return errors(&problems);
+    }
+    let mut commands = vec![];
+    commands.extend(target.map(Command::Target));
+    commands.extend(tz.map(Command::Tz));
+    commands.extend(
+        schedules
+            .into_iter()
+            .map(|(job, spec)| Command::Schedule { job, spec }),
+    );
+    for command in commands {
+        let reply = run(bot, actor, command).await;
+        if matches!(reply, Reply::Invalid { .. } | Reply::Failed) {
+            return ack_for(reply, field::TARGET);
+        }
+    }
+    Ack::Empty
+}
