@@ -12,6 +12,7 @@
 pub mod clock;
 mod commands;
 mod reply;
+pub mod scheduler;
 mod views;
 
 pub use reply::{Home, Reply, TeamChange};

@@ -9,7 +9,7 @@ use crate::app::{Actor, App};
 use crate::domain::ids::{ChannelId, Scope, TeamId, UserId};
 use crate::render::reply::reply_doc;
 use crate::render::summary::{digest_doc, home_doc};
-use crate::render::text::to_text;
+use crate::render::text::{plain, to_text};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use std::io::{self, BufRead, Write};
 
@@ -24,7 +24,7 @@ Console commands:
   :as @name              switch to another user
   :now 2026-11-27T16:00Z set the clock (also 2026-11-27 16:00, or a date)
   :advance 3d            move the clock on (m, h, d or w)
-  :tick                  run what the scheduler has due
+  :tick                  run the scheduler now and show what it sends
   :home                  show the App Home view
   :digest #channel       show the digest that channel would get now
   :whoami                who and when you are
@@ -48,6 +48,9 @@ pub struct Session {
     app: App,
     clock: ManualClock,
     actor: Actor,
+    /// Up to when the scheduler has run: `:tick` replays every fire since, as a bot running
+    /// all along would have.
+    ticked_until: DateTime<Utc>,
 }
 
 impl Session {
@@ -57,6 +60,7 @@ impl Session {
             app,
             clock: ManualClock::new(start),
             actor,
+            ticked_until: start,
         })
     }
 
@@ -122,7 +126,7 @@ impl Session {
                 self.clock.advance(d);
                 format!("The time is now {}.", self.clock.now().format("%a %Y-%m-%d %H:%M UTC"))
             }),
-            ":tick" => Ok("Nothing is scheduled yet: scheduled check-in prompts, summaries and digests arrive with the scheduler.".to_string()),
+            ":tick" => self.tick(),
             ":home" => self.app.home(&self.actor, self.clock.now()).map(|h| to_text(&home_doc(&h))).map_err(Into::into),
             ":digest" => self.digest(rest),
             ":whoami" => Ok(format!("You are @{} ({}) at {}.", self.name(), self.actor.scope.user, self.clock.now().format("%a %Y-%m-%d %H:%M UTC"))),
@@ -137,6 +141,38 @@ impl Session {
             self.app
                 .handle_command(&self.actor, &escape_like_slack(text), self.clock.now());
         to_text(&reply_doc(&reply))
+    }
+
+    /// Runs the scheduler at every fire time since the last `:tick` (as a bot running all
+    /// along would have), then at the clock, and prints what was sent.
+    fn tick(&mut self) -> Result<String, ConsoleError> {
+        let now = self.clock.now();
+        let from = self.ticked_until.min(now);
+        let mut times = self
+            .app
+            .fire_times(from, now)
+            .map_err(crate::app::AppError::from)?;
+        times.push(now);
+        let mut sent = Vec::new();
+        for at in times {
+            self.app.tick(at)?;
+            self.app
+                .drain_outbox_to(at, |item| {
+                    let when = at.format("%a %-d %b %H:%M UTC");
+                    sent.push(format!(
+                        "→ {when}, {}:\n{}",
+                        plain(&self.app.recipient(item)),
+                        to_text(&item.doc)
+                    ));
+                })
+                .map_err(crate::app::AppError::from)?;
+        }
+        self.ticked_until = now;
+        Ok(if sent.is_empty() {
+            format!("Nothing due at {}.", now.format("%a %Y-%m-%d %H:%M UTC"))
+        } else {
+            sent.join("\n\n")
+        })
     }
 
     fn digest(&self, channel: &str) -> Result<String, ConsoleError> {

@@ -23,6 +23,13 @@ pub struct ScheduleSpec {
     cron: String,
 }
 
+/// One firing of a schedule: the local wall-clock time it was set for, and the instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fire {
+    pub local: chrono::NaiveDateTime,
+    pub at: DateTime<Utc>,
+}
+
 /// Why a text is not a schedule. Each message is one sentence the user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
@@ -152,6 +159,32 @@ impl ScheduleSpec {
         // A local time that happens twice comes back as its earlier instant, which can be
         // before `after` when `after` is inside the repeated hour; skip past it.
         schedule.after(after).take(3).find(|t| t > after)
+    }
+
+    /// The latest time this schedule fired at or before `now`, read as wall-clock time in
+    /// `tz`. Where that wall-clock time did not exist (a DST gap), it fires at the first
+    /// instant after the gap; where it happened twice, at the first — so each scheduled local
+    /// time fires exactly once, whatever the clocks did.
+    pub fn latest_fire(&self, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<Fire> {
+        let schedule = cron::Schedule::from_str(&self.cron).ok()?;
+        // Evaluate the cron on naive local time (as if the zone were UTC), then map back:
+        // the cron crate itself would drop a nonexistent local time.
+        let local_now = now.with_timezone(&tz).naive_local();
+        let probe = Utc
+            .from_utc_datetime(&local_now)
+            .checked_add_signed(TimeDelta::seconds(1))?;
+        let local = schedule.after(&probe).next_back()?.naive_utc();
+        let at = match tz.from_local_datetime(&local) {
+            chrono::LocalResult::Single(t) => t,
+            chrono::LocalResult::Ambiguous(first, _) => first,
+            chrono::LocalResult::None => (1..=240).find_map(|m| {
+                tz.from_local_datetime(&(local + TimeDelta::minutes(m)))
+                    .earliest()
+            })?,
+        };
+        let at = at.with_timezone(&Utc);
+        // A gap-shifted fire can land a little after `now`; it isn't due yet.
+        (at <= now).then_some(Fire { local, at })
     }
 
     /// A short human description: `Fridays at 16:00`, `weekdays at 17:00`, ``cron `0 16 * * 5` ``.
@@ -781,6 +814,55 @@ mod tests {
         let next = spec.next_after(&before).unwrap();
         assert_eq!((next.day(), next.hour()), (29, 9));
         assert_eq!(next.with_timezone(&Utc).hour(), 7);
+    }
+
+    #[test]
+    fn the_latest_fire_is_local_wall_clock_in_the_users_zone() {
+        let spec = ScheduleSpec::parse("fri 16:00").unwrap();
+        let tokyo = chrono_tz::Asia::Tokyo;
+        // Fri 27 Nov 2026 07:30 UTC is 16:30 in Tokyo: today's 16:00 has fired.
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 7, 30, 0).unwrap();
+        let fire = spec.latest_fire(now, tokyo).unwrap();
+        assert_eq!(
+            fire.at,
+            Utc.with_ymd_and_hms(2026, 11, 27, 7, 0, 0).unwrap()
+        );
+        assert_eq!(fire.local.to_string(), "2026-11-27 16:00:00");
+        // At 15:59 local, the latest is last week's.
+        let before = Utc.with_ymd_and_hms(2026, 11, 27, 6, 59, 0).unwrap();
+        assert_eq!(
+            spec.latest_fire(before, tokyo).unwrap().local.to_string(),
+            "2026-11-20 16:00:00"
+        );
+        // Exactly at the fire time, it counts.
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 7, 0, 0).unwrap();
+        assert_eq!(spec.latest_fire(at, tokyo).unwrap().at, at);
+    }
+
+    #[test]
+    fn a_skipped_local_time_fires_once_right_after_the_gap() {
+        // Berlin jumps 02:00 -> 03:00 on 2026-03-29.
+        let spec = ScheduleSpec::parse("daily 02:30").unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 3, 29, 12, 0, 0).unwrap();
+        let fire = spec.latest_fire(now, Berlin).unwrap();
+        assert_eq!(fire.local.to_string(), "2026-03-29 02:30:00");
+        assert_eq!(
+            fire.at,
+            Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap(),
+            "03:00 CEST"
+        );
+    }
+
+    #[test]
+    fn a_repeated_local_time_is_one_fire() {
+        // Berlin repeats 02:00-03:00 on 2026-10-25; both 02:30s are the same local fire.
+        let spec = ScheduleSpec::parse("daily 02:30").unwrap();
+        let first = Utc.with_ymd_and_hms(2026, 10, 25, 0, 45, 0).unwrap(); // 02:45 CEST
+        let second = Utc.with_ymd_and_hms(2026, 10, 25, 1, 45, 0).unwrap(); // 02:45 CET
+        let a = spec.latest_fire(first, Berlin).unwrap();
+        let b = spec.latest_fire(second, Berlin).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.at, Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap());
     }
 
     #[test]

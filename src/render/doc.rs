@@ -2,7 +2,8 @@
 //! with text in Slack mrkdwn.
 
 /// One element of a [`Doc`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "t", content = "c", rename_all = "snake_case")]
 pub enum Element {
     Header(String),
     /// A paragraph of mrkdwn.
@@ -16,7 +17,7 @@ pub enum Element {
 }
 
 /// A button; `action_id` says what it does, `value` what to do it to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Button {
     pub label: String,
     pub action_id: String,
@@ -25,7 +26,7 @@ pub struct Button {
 }
 
 /// A message or view, plus a one-line plain-text fallback for notifications.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Doc {
     pub fallback: String,
     pub elements: Vec<Element>,

@@ -260,3 +260,16 @@ pub fn digest_doc(d: &Digest) -> Doc {
     doc.push(Element::Context("Members opt in with `/tlm digest #channel join`; only public wins and team aggregates are shared.".into()));
     doc
 }
+
+/// The scheduled check-in prompt: one line, one button.
+pub fn checkin_prompt_doc() -> Doc {
+    let mut doc = Doc::new("Time for your check-in")
+        .section("Quick check-in: how did today split between your two hats?");
+    doc.push(Element::Actions(vec![super::Button {
+        label: "Check in".into(),
+        action_id: super::nudge::OPEN_CHECKIN.into(),
+        value: String::new(),
+        primary: true,
+    }]));
+    doc.context("Or type `/tlm checkin 60 energy=3` — 60% engineering today. `/tlm schedule checkin off` stops these.")
+}

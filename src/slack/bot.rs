@@ -71,22 +71,15 @@ impl SlackBot {
     /// A `/tlm` command: run it, ack with the ephemeral reply.
     pub async fn command(self: &Arc<Self>, cmd: SlashCommand) -> Result<Ack, RequestError> {
         let actor = actor(&cmd.team_id, &cmd.user_id, cmd.user_name.clone())?;
-        let first_contact = self
-            .blocking({
-                let actor = actor.clone();
-                move |bot| {
-                    bot.app
-                        .store()
-                        .user(&actor.scope)
-                        .map(|r| r.is_none_or(|r| r.tz.is_none()))
-                        .unwrap_or(false)
-                }
-            })
-            .await;
-        let reply = self
+        // One lookup of the Slack profile per new user (until their first write creates the
+        // record), not one per command for people whose profile has no zone.
+        let (first_contact, reply) = self
             .blocking({
                 let (actor, text) = (actor.clone(), cmd.text.clone());
-                move |bot| bot.app.handle_command(&actor, &text, bot.clock.now())
+                move |bot| {
+                    let new = matches!(bot.app.store().user(&actor.scope), Ok(None));
+                    (new, bot.app.handle_command(&actor, &text, bot.clock.now()))
+                }
             })
             .await;
         tracing::info!(team = %actor.scope.team, user = %actor.scope.user, command = command_word(&cmd.text), outcome = outcome(&reply), "slash command");

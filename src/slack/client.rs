@@ -87,6 +87,25 @@ impl SlackWebApi {
         Ok(res["ts"].as_str().unwrap_or_default().to_string())
     }
 
+    /// One `chat.postMessage` attempt, no retries: the outbox schedules its own, so one slow
+    /// channel never holds up the rest. A user id as `channel` posts to the app's DM with them.
+    pub async fn post_message_once(
+        &self,
+        channel: &str,
+        text: &str,
+        blocks: &[Value],
+    ) -> Result<String, Failure> {
+        let body = json!({"channel": channel, "text": text, "blocks": blocks});
+        let res: Value = self
+            .client
+            .open_session(&self.token)
+            .http_session_api
+            .http_post("chat.postMessage", &body, None)
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(res["ts"].as_str().unwrap_or_default().to_string())
+    }
+
     /// The DM channel with a user.
     pub async fn open_dm(&self, user: &str) -> Result<String, ApiError> {
         let res = self
@@ -207,6 +226,41 @@ impl SlackWebApi {
     }
 }
 
+/// Why one attempt failed, and what that means for trying again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Slack answered `ok: false` (or another 4xx): the same call will fail again.
+    Refused(String),
+    /// 429: try again after this long.
+    RateLimited(Duration),
+    /// 5xx, a network or protocol failure: try again with backoff.
+    Transient(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Refused(code) => write!(f, "refused: {code}"),
+            Failure::RateLimited(after) => write!(f, "rate limited for {}s", after.as_secs()),
+            Failure::Transient(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+fn classify(error: &SlackClientError) -> Failure {
+    match error {
+        SlackClientError::ApiError(e) => Failure::Refused(e.code.clone()),
+        SlackClientError::RateLimitError(e) => {
+            Failure::RateLimited(e.retry_after.unwrap_or(Duration::from_secs(1)))
+        }
+        SlackClientError::HttpError(e) if e.status_code.is_server_error() => {
+            Failure::Transient(error.to_string())
+        }
+        SlackClientError::HttpError(e) => Failure::Refused(format!("HTTP {}", e.status_code)),
+        _ => Failure::Transient(error.to_string()),
+    }
+}
+
 /// Runs `attempt` until it succeeds, Slack refuses, or [`MAX_ATTEMPTS`] are used.
 async fn with_retries<T, F, Fut>(method: &'static str, attempt: F) -> Result<T, ApiError>
 where
@@ -221,27 +275,13 @@ where
             Ok(value) => return Ok(value),
             Err(e) => e,
         };
-        let wait = match &error {
-            SlackClientError::ApiError(e) => {
-                tracing::warn!(method, code = %e.code, "Slack refused the call");
-                return Err(ApiError::Refused {
-                    method,
-                    code: e.code.clone(),
-                });
+        let wait = match classify(&error) {
+            Failure::Refused(code) => {
+                tracing::warn!(method, code = %code, "Slack refused the call");
+                return Err(ApiError::Refused { method, code });
             }
-            SlackClientError::RateLimitError(e) => {
-                let after = e.retry_after.unwrap_or(Duration::from_secs(1));
-                if after > MAX_RETRY_AFTER {
-                    None
-                } else {
-                    Some(after)
-                }
-            }
-            SlackClientError::HttpError(e) if e.status_code.is_server_error() => Some(backoff),
-            SlackClientError::HttpProtocolError(_) | SlackClientError::SystemError(_) => {
-                Some(backoff)
-            }
-            _ => None,
+            Failure::RateLimited(after) => (after <= MAX_RETRY_AFTER).then_some(after),
+            Failure::Transient(_) => Some(backoff),
         };
         match wait {
             Some(wait) if tries < MAX_ATTEMPTS => {

@@ -14,6 +14,7 @@ pub mod config;
 pub mod http;
 mod interactions;
 pub mod manifest;
+pub mod outbox;
 pub mod serve;
 pub mod socket;
 pub mod verify;

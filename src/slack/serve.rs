@@ -4,12 +4,17 @@
 use super::bot::SlackBot;
 use super::client::SlackWebApi;
 use super::config::{Mode, ServeConfig};
+use super::outbox::Pacing;
 use crate::app::clock::SystemClock;
 use crate::app::App;
 use crate::store::{Store, StoreError};
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
+
+/// How often the scheduler looks for due jobs. Schedules are per minute, so twice a minute
+/// sends within 30 s of the set time.
+pub const TICK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -42,17 +47,27 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(ServeError::Server)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(super::outbox::run(
+        bot.clone(),
+        Pacing::default(),
+        TICK_EVERY,
+        stopped,
+    ));
 
     match &config.mode {
         Mode::Http { signing_secret } => {
             tracing::info!(%addr, "twohats serving Slack over HTTP");
-            axum::serve(listener, super::http::router(bot, signing_secret.clone()))
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .map_err(ServeError::Server)?;
+            axum::serve(
+                listener,
+                super::http::router(bot.clone(), signing_secret.clone()),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(ServeError::Server)?;
         }
         Mode::Socket { app_token } => {
-            let socket = super::socket::listen(bot, app_token)
+            let socket = super::socket::listen(bot.clone(), app_token)
                 .await
                 .map_err(|e| ServeError::Socket(e.to_string()))?;
             tracing::info!(%addr, "twohats connected to Slack in Socket Mode; health on HTTP");
@@ -64,6 +79,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             socket.shutdown().await;
         }
     }
+    // Let the sender finish the message in hand, then stop.
+    let _ = stop.send(true);
+    let _ = scheduler.await;
     tokio::task::spawn_blocking(move || store.durable())
         .await
         .map_err(|e| ServeError::Server(std::io::Error::other(e)))??;

@@ -11,6 +11,9 @@
 mod codec;
 mod commit;
 pub mod keys;
+mod outbox;
+
+pub use outbox::{Claim, LedgerKey, OutboxItem};
 
 use crate::domain::checkin::{CheckIn, Fire, Win};
 use crate::domain::digest::Subscription;
@@ -59,6 +62,8 @@ pub struct Store {
     fires: sled::Tree,
     digests: sled::Tree,
     seen_events: sled::Tree,
+    ledger: sled::Tree,
+    outbox: sled::Tree,
     group_commit: GroupCommit,
 }
 
@@ -105,6 +110,8 @@ impl Store {
             fires: tree(FIRES)?,
             digests: tree(DIGESTS)?,
             seen_events: tree(SEEN_EVENTS)?,
+            ledger: tree(outbox::LEDGER)?,
+            outbox: tree(outbox::OUTBOX)?,
             db,
             group_commit: GroupCommit::default(),
         })
@@ -261,6 +268,26 @@ impl Store {
         self.digests
             .scan_prefix(keys::team_prefix(team))
             .map(|row| decode_in(DIGESTS, &row?.1))
+            .collect()
+    }
+
+    /// Every digest subscription of every team, with its team.
+    pub fn all_subscriptions(&self) -> Result<Vec<(TeamId, Subscription)>> {
+        self.digests
+            .iter()
+            .map(|row| {
+                let (key, value) = row?;
+                let team = key
+                    .split(|b| *b == 0)
+                    .next()
+                    .and_then(|t| std::str::from_utf8(t).ok())
+                    .and_then(|t| TeamId::parse(t).ok())
+                    .ok_or(StoreError::Codec {
+                        tree: DIGESTS,
+                        source: CodecError::Json(serde::de::Error::custom("malformed digest key")),
+                    })?;
+                Ok((team, decode_in(DIGESTS, &value)?))
+            })
             .collect()
     }
 

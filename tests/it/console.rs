@@ -73,7 +73,10 @@ fn a_piped_script_gives_a_transcript_with_users_and_a_clock() {
         out.contains("You are @me (UME) at Tue 2026-11-24 17:00 UTC."),
         "{out}"
     );
-    assert!(out.contains("Nothing is scheduled yet"), "{out}");
+    assert!(
+        out.contains("Nothing due at Tue 2026-11-24 17:00 UTC."),
+        "{out}"
+    );
     assert!(
         out.contains("== twohats — your two hats this week =="),
         "{out}"
@@ -139,4 +142,46 @@ fn a_locked_data_dir_fails_with_a_clear_message() {
     let (_, err, ok) = console(dir.path(), &[], "/tlm help\n");
     assert!(!ok);
     assert!(err.contains("in use by another twohats process"), "{err}");
+}
+
+#[test]
+fn advancing_a_week_and_ticking_shows_what_that_week_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "\
+:now 2026-11-23T08:00Z
+/tlm digest #eng fri 17:00
+/tlm checkin 50
+:as bob
+/tlm digest #eng join
+/tlm win fixed the flaky deploy --public
+:as me
+:advance 7d
+:tick
+:tick
+";
+    let (out, err, ok) = console(dir.path(), &[], script);
+    assert!(ok, "{err}");
+    let tick = out.split("> :tick").nth(1).unwrap();
+    assert!(
+        tick.contains("→ Fri 27 Nov 15:30 UTC, DM to @me:\nQuick check-in"),
+        "the prompt: {tick}"
+    );
+    assert!(
+        tick.contains("→ Fri 27 Nov 16:00 UTC, DM to @me:\n== Your week"),
+        "the summary: {tick}"
+    );
+    assert!(
+        tick.contains("→ Fri 27 Nov 16:00 UTC, DM to @bob:"),
+        "bob is scheduled too: {tick}"
+    );
+    assert!(
+        tick.contains("→ Fri 27 Nov 17:00 UTC, #eng:\n== Team digest"),
+        "the digest: {tick}"
+    );
+    assert!(tick.contains("@bob: fixed the flaky deploy"), "{tick}");
+    let again = out.split("> :tick").nth(2).unwrap();
+    assert!(
+        again.contains("Nothing due"),
+        "a second tick sends nothing: {again}"
+    );
 }

@@ -9,5 +9,6 @@ mod console;
 mod durability;
 mod manifest;
 mod privacy;
+mod scheduler;
 mod slack;
 mod support;

@@ -1,0 +1,287 @@
+//! The scheduler: which scheduled messages are due, composed and claimed exactly once.
+//!
+//! A tick looks, for every user and every subscribed channel, at the latest time each job
+//! fired (in the subject's own zone). If that fire is still relevant and its (subject, job,
+//! local day) isn't in the ledger yet, the message is composed now and claimed — ledger entry
+//! and outbox message in one transaction — then made durable. Delivery is the outbox
+//! sender's business (Slack, or the console's printer). So:
+//! - a fire missed while the bot was down is sent once when it comes back, if still relevant;
+//!   only the latest missed one, because only the latest fire is looked at;
+//! - a local time that happens twice (DST) or a schedule edited the same day claims the same
+//!   local day, so nothing is sent twice;
+//! - a paused user's fire is claimed as skipped, so `resume` picks up at the next fire.
+
+use super::{App, AppError};
+use crate::command::JobKind;
+use crate::domain::digest::default_digest_schedule;
+use crate::domain::ids::{Person, Scope, TeamId};
+use crate::domain::nudge::Nudge;
+use crate::domain::schedule::{Fire, ScheduleSpec};
+use crate::domain::user::{TeamSizeNudged, UserRecord};
+use crate::domain::week::{local_date, IsoWeek};
+use crate::render::summary::{checkin_prompt_doc, digest_doc, summary_doc};
+use crate::render::Doc;
+use crate::store::{LedgerKey, OutboxItem, StoreError};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// What one tick did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Messages composed and queued.
+    pub queued: usize,
+    /// Fires claimed without a message (paused users).
+    pub skipped: usize,
+}
+
+/// A scheduled job's name in the ledger: part of the on-disk format.
+fn job_name(job: JobKind) -> &'static str {
+    match job {
+        JobKind::Checkin => "checkin",
+        JobKind::Summary => "summary",
+    }
+}
+
+/// Whether a fire is still worth sending at `now`: a check-in prompt on its own local day, a
+/// summary or digest within its own ISO week.
+fn still_relevant(weekly: bool, fire: &Fire, now: DateTime<Utc>, tz: Tz) -> bool {
+    let today = local_date(now, tz);
+    let fire_day = fire.local.date();
+    if weekly {
+        IsoWeek::of(fire_day) == IsoWeek::of(today)
+    } else {
+        fire_day == today
+    }
+}
+
+/// A scheduled message whose time has come and which nobody has claimed yet.
+#[derive(Debug, Clone)]
+pub enum DueJob {
+    User {
+        scope: Scope,
+        record: Box<UserRecord>,
+        job: JobKind,
+        key: LedgerKey,
+        paused: bool,
+    },
+    Digest {
+        team: TeamId,
+        channel: crate::domain::ids::ChannelId,
+        key: LedgerKey,
+    },
+}
+
+impl App {
+    /// Everything due at `now` and not yet claimed: the cheap half of a tick (no composing,
+    /// no writes), so it can be measured and run often.
+    pub fn due(&self, now: DateTime<Utc>) -> Result<Vec<DueJob>, StoreError> {
+        let mut due = Vec::new();
+        for row in self.store.users() {
+            let (scope, record) = row?;
+            let tz = record.tz.unwrap_or(self.default_tz);
+            for job in [JobKind::Checkin, JobKind::Summary] {
+                let Some(spec) = record.schedule(job).effective(job) else {
+                    continue;
+                };
+                let Some(fire) = fire_due(&spec, now, tz, job == JobKind::Summary) else {
+                    continue;
+                };
+                let key = LedgerKey::new(
+                    &scope.team,
+                    scope.user.as_str(),
+                    job_name(job),
+                    fire.local.date(),
+                );
+                if !self.store.is_claimed(&key)? {
+                    let paused = record.pause_on(fire.local.date()).is_some();
+                    due.push(DueJob::User {
+                        scope: scope.clone(),
+                        record: Box::new(record.clone()),
+                        job,
+                        key,
+                        paused,
+                    });
+                }
+            }
+        }
+        for (team, sub) in self.store.all_subscriptions()? {
+            let tz = self.owner_tz(&team, &sub)?;
+            let spec = sub.schedule.clone().unwrap_or_else(default_digest_schedule);
+            let Some(fire) = fire_due(&spec, now, tz, true) else {
+                continue;
+            };
+            let key = LedgerKey::new(&team, sub.channel.id.as_str(), "digest", fire.local.date());
+            if !self.store.is_claimed(&key)? {
+                due.push(DueJob::Digest {
+                    team,
+                    channel: sub.channel.id,
+                    key,
+                });
+            }
+        }
+        Ok(due)
+    }
+
+    /// Every instant in `(from, to]` at which some schedule fires, sorted: what a scheduler
+    /// running all along would have ticked at. The console replays time with it.
+    pub fn fire_times(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        let mut specs: Vec<(ScheduleSpec, Tz)> = Vec::new();
+        for row in self.store.users() {
+            let (_, record) = row?;
+            let tz = record.tz.unwrap_or(self.default_tz);
+            for job in [JobKind::Checkin, JobKind::Summary] {
+                specs.extend(record.schedule(job).effective(job).map(|s| (s, tz)));
+            }
+        }
+        for (team, sub) in self.store.all_subscriptions()? {
+            let tz = self.owner_tz(&team, &sub)?;
+            specs.push((
+                sub.schedule.clone().unwrap_or_else(default_digest_schedule),
+                tz,
+            ));
+        }
+        let mut times = Vec::new();
+        for (spec, tz) in specs {
+            let mut at = from.with_timezone(&tz);
+            while let Some(next) = spec.next_after(&at) {
+                if next.with_timezone(&Utc) > to {
+                    break;
+                }
+                times.push(next.with_timezone(&Utc));
+                at = next;
+            }
+        }
+        times.sort();
+        times.dedup();
+        Ok(times)
+    }
+
+    /// Claims and queues everything due at `now`. Durable before it returns.
+    pub fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, AppError> {
+        let mut report = TickReport::default();
+        for job in self.due(now)? {
+            let (key, message) = match job {
+                DueJob::User {
+                    key, paused: true, ..
+                } => (key, None),
+                DueJob::User {
+                    scope,
+                    record,
+                    job,
+                    key,
+                    ..
+                } => {
+                    let doc = match job {
+                        JobKind::Checkin => checkin_prompt_doc(),
+                        JobKind::Summary => {
+                            let summary = self.summary_for(&scope, &record, now)?;
+                            self.note_team_size_shown(&scope, &summary.nudges, now)?;
+                            summary_doc(&summary)
+                        }
+                    };
+                    let item = outbox_item(&scope.team, scope.user.as_str(), doc, &key, now);
+                    (key, Some(item))
+                }
+                DueJob::Digest { team, channel, key } => {
+                    let Some(digest) = self.digest(&team, &channel, now)? else {
+                        continue;
+                    };
+                    let item = outbox_item(&team, channel.as_str(), digest_doc(&digest), &key, now);
+                    (key, Some(item))
+                }
+            };
+            let skipped = message.is_none();
+            if self.store.claim(&key, message.as_ref(), now)? {
+                if skipped {
+                    report.skipped += 1;
+                } else {
+                    report.queued += 1;
+                }
+            }
+        }
+        self.store.durable()?;
+        Ok(report)
+    }
+
+    /// The team-size nudge repeats monthly: a summary that shows it restarts the month.
+    fn note_team_size_shown(
+        &self,
+        scope: &Scope,
+        nudges: &[Nudge],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if let Some(Nudge::TeamSize { size }) =
+            nudges.iter().find(|n| matches!(n, Nudge::TeamSize { .. }))
+        {
+            let size = *size;
+            self.store.update_user(scope, now, |r| {
+                r.team_size_nudged = Some(TeamSizeNudged { size, at: now });
+                Ok::<_, StoreError>(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Delivers what the outbox holds as `deliver` decides, without rate limits: the
+    /// console's way of "sending". Returns the delivered messages in order.
+    pub fn drain_outbox_to(
+        &self,
+        now: DateTime<Utc>,
+        mut deliver: impl FnMut(&OutboxItem),
+    ) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for (id, item) in self.store.outbox_due(now, usize::MAX)? {
+            deliver(&item);
+            self.store
+                .settle(id, &item, crate::store::Claim::Sent, now)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// A display name for an outbox recipient, for the console.
+    pub fn recipient(&self, item: &OutboxItem) -> String {
+        match crate::domain::ids::UserId::parse(&item.channel) {
+            Ok(user) if item.channel.starts_with('U') || item.channel.starts_with('W') => {
+                let scope = Scope::new(item.team.clone(), user.clone());
+                let label = self.store.user(&scope).ok().flatten().and_then(|r| r.label);
+                format!("DM to {}", Person { id: user, label })
+            }
+            _ => crate::domain::ids::ChannelId::parse(&item.channel)
+                .ok()
+                .and_then(|id| self.store.subscription(&item.team, &id).ok().flatten())
+                .map_or_else(
+                    || format!("<#{}>", item.channel),
+                    |sub| sub.channel.to_string(),
+                ),
+        }
+    }
+}
+
+/// The latest fire of `spec`, if it is still relevant at `now`.
+fn fire_due(spec: &ScheduleSpec, now: DateTime<Utc>, tz: Tz, weekly: bool) -> Option<Fire> {
+    spec.latest_fire(now, tz)
+        .filter(|fire| still_relevant(weekly, fire, now, tz))
+}
+
+fn outbox_item(
+    team: &TeamId,
+    channel: &str,
+    doc: Doc,
+    key: &LedgerKey,
+    now: DateTime<Utc>,
+) -> OutboxItem {
+    OutboxItem {
+        team: team.clone(),
+        channel: channel.to_string(),
+        doc,
+        ledger_key: key.as_bytes().to_vec(),
+        attempts: 0,
+        not_before: now,
+        created: now,
+    }
+}

@@ -1,0 +1,204 @@
+//! The scheduler's ledger and outbox.
+//!
+//! The ledger says, per (subject, job, local day), that a scheduled message was claimed, and
+//! how it ended. The outbox holds composed messages until they are delivered. Claiming writes
+//! both in one transaction, so a claim never exists without its message, nor a message
+//! without its claim; delivery removes the message and marks the claim sent, again together.
+
+use super::{decode_in, encode_in, keys, Result, Store, StoreError};
+use crate::domain::ids::TeamId;
+use crate::render::Doc;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sled::transaction::TransactionError;
+use sled::Transactional;
+
+pub(super) const LEDGER: &str = "ledger";
+pub(super) const OUTBOX: &str = "outbox";
+
+/// Which scheduled message, for whom, on which local day.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LedgerKey(Vec<u8>);
+
+impl LedgerKey {
+    /// `subject` is a user or channel id; `job` a short stable name (`checkin`, `summary`,
+    /// `digest`); `day` the local date the fire was set for.
+    pub fn new(team: &TeamId, subject: &str, job: &str, day: NaiveDate) -> Self {
+        let mut key = keys::team_prefix(team);
+        key.extend_from_slice(subject.as_bytes());
+        key.push(0);
+        key.extend_from_slice(job.as_bytes());
+        key.push(0);
+        key.extend_from_slice(day.format("%Y-%m-%d").to_string().as_bytes());
+        Self(key)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// What became of a claimed message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Claim {
+    /// Composed and waiting in the outbox.
+    Pending,
+    Sent,
+    /// Not sent on purpose (the user was paused).
+    Skipped,
+    /// Slack refused it for good (e.g. `channel_not_found`); logged.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct LedgerEntry {
+    state: Claim,
+    at: DateTime<Utc>,
+}
+
+/// A composed message waiting for delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub team: TeamId,
+    /// A channel id, or a user id for the app's DM with them.
+    pub channel: String,
+    pub doc: Doc,
+    /// The ledger entry to settle when it is delivered.
+    #[serde(with = "bytes_as_hex")]
+    pub ledger_key: Vec<u8>,
+    pub attempts: u32,
+    /// Not before this instant (backoff, `Retry-After`).
+    pub not_before: DateTime<Utc>,
+    pub created: DateTime<Utc>,
+}
+
+mod bytes_as_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        hex::decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Store {
+    /// Whether a scheduled message was already claimed (whatever became of it).
+    pub fn is_claimed(&self, key: &LedgerKey) -> Result<bool> {
+        Ok(self.ledger.contains_key(key.as_bytes())?)
+    }
+
+    /// Claims a scheduled message: records it in the ledger and, unless it is skipped
+    /// (`message` is `None`), queues it in the outbox — atomically. False if it was already
+    /// claimed, in which case nothing is written. Not durable until [`Store::durable`].
+    pub fn claim(
+        &self,
+        key: &LedgerKey,
+        message: Option<&OutboxItem>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let state = if message.is_some() {
+            Claim::Pending
+        } else {
+            Claim::Skipped
+        };
+        let entry = encode_in(LEDGER, &LedgerEntry { state, at: now })?;
+        let queued = match message {
+            Some(item) => Some((
+                self.db.generate_id()?.to_be_bytes(),
+                encode_in(OUTBOX, item)?,
+            )),
+            None => None,
+        };
+        let result = (&self.ledger, &self.outbox).transaction(|(ledger, outbox)| {
+            if ledger.get(key.as_bytes())?.is_some() {
+                return Ok(false);
+            }
+            ledger.insert(key.as_bytes(), entry.clone())?;
+            if let Some((id, item)) = &queued {
+                outbox.insert(&id[..], item.clone())?;
+            }
+            Ok(true)
+        });
+        transaction_result(result)
+    }
+
+    /// Messages due at `now`, oldest first, at most `limit`.
+    pub fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(u64, OutboxItem)>> {
+        let mut due = Vec::new();
+        for row in self.outbox.iter() {
+            let (key, value) = row?;
+            let item: OutboxItem = decode_in(OUTBOX, &value)?;
+            if item.not_before <= now {
+                due.push((id_of(&key), item));
+                if due.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(due)
+    }
+
+    pub fn outbox_len(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Settles a delivered (or finally refused) message: out of the outbox, and the ledger
+    /// says how it ended — in one transaction. Durable before it returns, to keep the window
+    /// in which a crash could repeat the message as short as one fsync.
+    pub fn settle(
+        &self,
+        id: u64,
+        item: &OutboxItem,
+        outcome: Claim,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let entry = encode_in(
+            LEDGER,
+            &LedgerEntry {
+                state: outcome,
+                at: now,
+            },
+        )?;
+        let result = (&self.ledger, &self.outbox).transaction(|(ledger, outbox)| {
+            outbox.remove(&id.to_be_bytes()[..])?;
+            ledger.insert(item.ledger_key.as_slice(), entry.clone())?;
+            Ok(())
+        });
+        transaction_result(result)?;
+        self.durable()
+    }
+
+    /// Puts a message back for a later attempt.
+    pub fn reschedule(&self, id: u64, item: &OutboxItem) -> Result<()> {
+        self.outbox
+            .insert(id.to_be_bytes(), encode_in(OUTBOX, item)?)?;
+        Ok(())
+    }
+
+    /// How a claimed message ended, if it was claimed.
+    pub fn claim_state(&self, key: &LedgerKey) -> Result<Option<Claim>> {
+        match self.ledger.get(key.as_bytes())? {
+            Some(v) => Ok(Some(decode_in::<LedgerEntry>(LEDGER, &v)?.state)),
+            None => Ok(None),
+        }
+    }
+}
+
+fn id_of(key: &[u8]) -> u64 {
+    key.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+fn transaction_result<T>(
+    result: std::result::Result<T, TransactionError<StoreError>>,
+) -> Result<T> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(TransactionError::Abort(e)) => Err(e),
+        Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+    }
+}

@@ -1,0 +1,309 @@
+//! Delivering scheduled messages: exactly once through 429s, 5xx and crashes.
+
+use super::{fake_slack, BOT_TOKEN};
+use chrono::{Duration, TimeZone, Utc};
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use twohats::app::clock::{Clock, ManualClock};
+use twohats::app::{Actor, App};
+use twohats::domain::ids::{Scope, TeamId, UserId};
+use twohats::slack::bot::SlackBot;
+use twohats::slack::client::SlackWebApi;
+use twohats::slack::config::Secret;
+use twohats::slack::outbox::{deliver_round, Pacer, Pacing};
+use twohats::store::Store;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct InProcess {
+    bot: Arc<SlackBot>,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+fn in_process(slack: &MockServer) -> InProcess {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(Arc::new(Store::open(dir.path()).unwrap()), chrono_tz::UTC);
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap(),
+    ));
+    let secret: Secret = twohats::slack::config::ServeConfig::from_env(|k| match k {
+        "SLACK_BOT_TOKEN" => Some(BOT_TOKEN.into()),
+        "SLACK_SIGNING_SECRET" => Some("s".into()),
+        _ => None,
+    })
+    .unwrap()
+    .bot_token;
+    let api = SlackWebApi::new(&format!("{}/api", slack.uri()), &secret).unwrap();
+    InProcess {
+        bot: SlackBot::new(app, clock.clone() as Arc<dyn Clock>, api),
+        clock,
+        _dir: dir,
+    }
+}
+
+fn user(name: &str) -> Actor {
+    let scope = Scope::new(
+        TeamId::parse("T0TEAM").unwrap(),
+        UserId::parse(&format!("U0{}", name.to_uppercase())).unwrap(),
+    );
+    Actor {
+        scope,
+        name: Some(name.into()),
+        profile_tz: None,
+    }
+}
+
+async fn posts(slack: &MockServer) -> Vec<serde_json::Value> {
+    slack
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/chat.postMessage")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_429_then_a_500_then_200_delivers_the_message_exactly_once() {
+    let slack = MockServer::start().await;
+    let post = || Mock::given(method("POST")).and(path("/api/chat.postMessage"));
+    post()
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "3")
+                .set_body_json(json!({"ok": false, "error": "ratelimited"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&slack)
+        .await;
+    post()
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&slack)
+        .await;
+    post()
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "ts": "1.1"})))
+        .with_priority(3)
+        .mount(&slack)
+        .await;
+
+    let p = in_process(&slack);
+    let ann = user("ann");
+    p.bot
+        .app()
+        .handle_command(&ann, "schedule checkin off", p.clock.now());
+    p.bot.app().tick(p.clock.now()).unwrap();
+    assert_eq!(
+        p.bot.app().store().outbox_len(),
+        1,
+        "Friday 16:00: the summary is queued"
+    );
+
+    let mut pacer = Pacer::new(Pacing::default());
+    let first = deliver_round(&p.bot, &mut pacer).await;
+    assert_eq!((first.sent, first.retried), (0, 1), "429");
+    let early = deliver_round(&p.bot, &mut pacer).await;
+    assert_eq!(
+        (early.sent, early.retried),
+        (0, 0),
+        "Retry-After is honoured: nothing before 3 s"
+    );
+    p.clock.advance(Duration::seconds(3));
+    let second = deliver_round(&p.bot, &mut pacer).await;
+    assert_eq!((second.sent, second.retried), (0, 1), "500");
+    p.clock.advance(Duration::seconds(2));
+    let third = deliver_round(&p.bot, &mut pacer).await;
+    assert_eq!(third.sent, 1, "200");
+    p.clock.advance(Duration::minutes(10));
+    assert_eq!(deliver_round(&p.bot, &mut pacer).await.sent, 0);
+    p.bot.app().tick(p.clock.now()).unwrap();
+    assert_eq!(
+        deliver_round(&p.bot, &mut pacer).await.sent,
+        0,
+        "claimed once, sent once"
+    );
+
+    let sent = posts(&slack).await;
+    assert_eq!(sent.len(), 3, "three attempts reached Slack, one succeeded");
+    assert_eq!(sent[2]["channel"], "U0ANN", "a DM, addressed by user id");
+    assert!(sent[2]["text"].as_str().unwrap().starts_with("Your week"));
+    assert_eq!(p.bot.app().store().outbox_len(), 0);
+}
+
+#[tokio::test]
+async fn a_refused_message_is_recorded_and_does_not_block_the_rest() {
+    let slack = MockServer::start().await;
+    Mock::given(path("/api/chat.postMessage"))
+        .and(wiremock::matchers::body_partial_json(
+            json!({"channel": "U0GONE"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "user_not_found"})),
+        )
+        .with_priority(1)
+        .mount(&slack)
+        .await;
+    Mock::given(path("/api/chat.postMessage"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "ts": "1.1"})))
+        .mount(&slack)
+        .await;
+    let p = in_process(&slack);
+    for name in ["gone", "here"] {
+        p.bot
+            .app()
+            .handle_command(&user(name), "schedule checkin off", p.clock.now());
+    }
+    p.bot.app().tick(p.clock.now()).unwrap();
+    let mut pacer = Pacer::new(Pacing::default());
+    let round = deliver_round(&p.bot, &mut pacer).await;
+    assert_eq!(
+        (round.failed, round.waiting),
+        (1, 1),
+        "refused; the next waits its workspace slot"
+    );
+    p.clock.advance(Duration::milliseconds(50));
+    let round = deliver_round(&p.bot, &mut pacer).await;
+    assert_eq!((round.sent, round.failed, round.retried), (1, 0, 0));
+    assert_eq!(
+        p.bot.app().store().outbox_len(),
+        0,
+        "the refused one is out of the outbox, not retried forever"
+    );
+    assert_eq!(posts(&slack).await.len(), 2);
+}
+
+#[tokio::test]
+async fn one_channel_gets_at_most_one_message_a_second() {
+    let slack = fake_slack().await;
+    let p = in_process(&slack);
+    let ann = user("ann");
+    p.bot
+        .app()
+        .handle_command(&ann, "schedule checkin fri 16:00", p.clock.now());
+    p.bot.app().tick(p.clock.now()).unwrap();
+    assert_eq!(
+        p.bot.app().store().outbox_len(),
+        2,
+        "prompt and summary, both for ann"
+    );
+    let mut pacer = Pacer::new(Pacing::default());
+    let round = deliver_round(&p.bot, &mut pacer).await;
+    assert_eq!((round.sent, round.waiting), (1, 1));
+    p.clock.advance(Duration::milliseconds(999));
+    assert_eq!(deliver_round(&p.bot, &mut pacer).await.sent, 0);
+    p.clock.advance(Duration::milliseconds(1));
+    assert_eq!(deliver_round(&p.bot, &mut pacer).await.sent, 1);
+}
+
+// ---- crashes: the real binary, killed with SIGKILL ----
+
+fn console(data_dir: &std::path::Path, script: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twohats"))
+        .arg("console")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+fn serve(data_dir: &std::path::Path, slack: &MockServer) -> Child {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    Command::new(env!("CARGO_BIN_EXE_twohats"))
+        .arg("serve")
+        .env_clear()
+        .env("SLACK_BOT_TOKEN", BOT_TOKEN)
+        .env("SLACK_SIGNING_SECRET", "s")
+        .env("SLACK_API_URL", format!("{}/api", slack.uri()))
+        .env("TWOHATS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TWOHATS_DATA_DIR", data_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_for_posts(slack: &MockServer, n: usize) -> usize {
+    for _ in 0..400 {
+        let got = posts(slack).await.len();
+        if got >= n {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    posts(slack).await.len()
+}
+
+#[tokio::test]
+async fn killed_after_claiming_or_after_sending_the_summary_is_delivered_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A daily summary that fired a minute ago (or at midnight, just after midnight).
+    let now = Utc::now();
+    let fire =
+        (now - Duration::minutes(1)).max(now.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc());
+    console(
+        dir.path(),
+        &format!(
+            "/tlm schedule checkin off\n/tlm schedule summary {} {} * * *\n",
+            fire.format("%M"),
+            fire.format("%H")
+        ),
+    );
+
+    // 1. Slack fails every post: the summary is claimed and tried, then the process dies.
+    let failing = MockServer::start().await;
+    Mock::given(path("/api/chat.postMessage"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&failing)
+        .await;
+    let mut first = serve(dir.path(), &failing);
+    assert!(
+        wait_for_posts(&failing, 1).await >= 1,
+        "the claimed summary was attempted"
+    );
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+
+    // 2. Back up with Slack healthy: the claimed message goes out once, nothing is re-claimed.
+    let healthy = fake_slack().await;
+    let mut second = serve(dir.path(), &healthy);
+    assert_eq!(wait_for_posts(&healthy, 1).await, 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let delivered = posts(&healthy).await;
+    assert_eq!(delivered.len(), 1, "delivered exactly once after the crash");
+    assert_eq!(delivered[0]["channel"], "UME");
+    second.kill().unwrap(); // SIGKILL after sending
+    second.wait().unwrap();
+
+    // 3. Restarted after the send: nothing again.
+    let after = fake_slack().await;
+    let mut third = serve(dir.path(), &after);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    third.kill().unwrap();
+    third.wait().unwrap();
+    assert_eq!(
+        posts(&after).await.len(),
+        0,
+        "a sent summary is never sent again"
+    );
+}
