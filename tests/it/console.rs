@@ -1,33 +1,6 @@
 //! `twohats console` as a user runs it: a script in, a transcript out.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-fn console(data_dir: &std::path::Path, args: &[&str], script: &str) -> (String, String, bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_twohats"))
-        .arg("console")
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("TWOHATS_DEFAULT_TZ")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start twohats console");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        out.status.success(),
-    )
-}
+use crate::support::console;
 
 #[test]
 fn a_piped_script_gives_a_transcript_with_users_and_a_clock() {

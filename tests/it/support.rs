@@ -1,6 +1,8 @@
 //! A twohats app over a throwaway store, with a settable clock and Slack-shaped users.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use tempfile::TempDir;
 use twohats::app::{Actor, App, Reply};
@@ -81,4 +83,31 @@ pub fn invalid(reply: &Reply) -> String {
         Reply::Invalid { message, .. } => message.clone(),
         other => panic!("expected an error reply, got {other:?}"),
     }
+}
+
+/// Runs `twohats console` on `data_dir` with a script on stdin: (stdout, stderr, success).
+pub fn console(data_dir: &std::path::Path, args: &[&str], script: &str) -> (String, String, bool) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twohats"))
+        .arg("console")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("TWOHATS_DEFAULT_TZ")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start twohats console");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.success(),
+    )
 }

@@ -1,16 +1,14 @@
 //! Delivering scheduled messages: exactly once through 429s, 5xx and crashes.
 
-use super::{fake_slack, BOT_TOKEN};
+use super::{fake_slack, posts};
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use twohats::app::clock::{Clock, ManualClock};
 use twohats::app::{Actor, App};
 use twohats::domain::ids::{Scope, TeamId, UserId};
 use twohats::slack::bot::SlackBot;
-use twohats::slack::client::SlackWebApi;
-use twohats::slack::config::Secret;
 use twohats::slack::outbox::{deliver_round, Pacer, Pacing};
 use twohats::store::Store;
 use wiremock::matchers::{method, path};
@@ -23,20 +21,12 @@ struct InProcess {
 }
 
 fn in_process(slack: &MockServer) -> InProcess {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let app = App::new(Arc::new(Store::open(dir.path()).unwrap()), chrono_tz::UTC);
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap(),
     ));
-    let secret: Secret = twohats::slack::config::ServeConfig::from_env(|k| match k {
-        "SLACK_BOT_TOKEN" => Some(BOT_TOKEN.into()),
-        "SLACK_SIGNING_SECRET" => Some("s".into()),
-        _ => None,
-    })
-    .unwrap()
-    .bot_token;
-    let api = SlackWebApi::new(&format!("{}/api", slack.uri()), &secret).unwrap();
+    let api = super::api_for(&format!("{}/api", slack.uri()));
     InProcess {
         bot: SlackBot::new(app, clock.clone() as Arc<dyn Clock>, api),
         clock,
@@ -54,17 +44,6 @@ fn user(name: &str) -> Actor {
         name: Some(name.into()),
         profile_tz: None,
     }
-}
-
-async fn posts(slack: &MockServer) -> Vec<serde_json::Value> {
-    slack
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/api/chat.postMessage")
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect()
 }
 
 #[tokio::test]
@@ -205,42 +184,18 @@ async fn one_channel_gets_at_most_one_message_a_second() {
 // ---- crashes: the real binary, killed with SIGKILL ----
 
 fn console(data_dir: &std::path::Path, script: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_twohats"))
-        .arg("console")
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let (_, err, ok) = crate::support::console(data_dir, &[], script);
+    assert!(ok, "{err}");
 }
 
 fn serve(data_dir: &std::path::Path, slack: &MockServer) -> Child {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    Command::new(env!("CARGO_BIN_EXE_twohats"))
-        .arg("serve")
-        .env_clear()
-        .env("SLACK_BOT_TOKEN", BOT_TOKEN)
-        .env("SLACK_SIGNING_SECRET", "s")
-        .env("SLACK_API_URL", format!("{}/api", slack.uri()))
-        .env("TWOHATS_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TWOHATS_DATA_DIR", data_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    super::spawn_serve(
+        data_dir,
+        slack,
+        &[("SLACK_SIGNING_SECRET", "s")],
+        Stdio::null(),
+    )
+    .0
 }
 
 async fn wait_for_posts(slack: &MockServer, n: usize) -> usize {

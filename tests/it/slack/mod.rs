@@ -91,6 +91,60 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Starts `twohats serve` on a free loopback port with the Web API at `slack`; `mode` adds
+/// the mode's variables (signing secret or app token). Returns the child and its port.
+pub fn spawn_serve(
+    data_dir: &std::path::Path,
+    slack: &MockServer,
+    mode: &[(&str, &str)],
+    stderr: Stdio,
+) -> (Child, u16) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_twohats"))
+        .arg("serve")
+        .env_clear()
+        .env("SLACK_BOT_TOKEN", BOT_TOKEN)
+        .envs(mode.iter().copied())
+        .env("SLACK_API_URL", format!("{}/api", slack.uri()))
+        .env("TWOHATS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TWOHATS_DATA_DIR", data_dir)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("start twohats serve");
+    (child, port)
+}
+
+/// The Web API client, pointed at a fake Slack.
+pub fn api_for(slack_uri: &str) -> twohats::slack::client::SlackWebApi {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let vars = [
+        ("SLACK_BOT_TOKEN", BOT_TOKEN),
+        ("SLACK_SIGNING_SECRET", "s"),
+        ("SLACK_API_URL", slack_uri),
+    ];
+    let config = twohats::slack::config::ServeConfig::from_env(|k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    })
+    .expect("test configuration");
+    twohats::slack::client::SlackWebApi::new(&config.api_url, &config.bot_token).expect("client")
+}
+
+/// The bodies of every `chat.postMessage` the fake Slack received, in order.
+pub async fn posts(slack: &MockServer) -> Vec<Value> {
+    slack
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path() == "/api/chat.postMessage")
+        .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+        .collect()
+}
+
 impl Served {
     /// Starts `twohats serve` in HTTP mode against the default fake Slack.
     pub async fn start() -> Self {
@@ -100,20 +154,13 @@ impl Served {
     pub async fn start_with(slack: MockServer) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let log = data_dir.path().join("serve.log");
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_twohats"))
-            .arg("serve")
-            .env_clear()
-            .env("SLACK_BOT_TOKEN", BOT_TOKEN)
-            .env("SLACK_SIGNING_SECRET", SECRET)
-            .env("SLACK_API_URL", format!("{}/api", slack.uri()))
-            .env("TWOHATS_LISTEN", format!("127.0.0.1:{port}"))
-            .env("TWOHATS_DATA_DIR", data_dir.path().join("db"))
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start twohats serve");
+        let stderr = Stdio::from(std::fs::File::create(&log).unwrap());
+        let (child, port) = spawn_serve(
+            &data_dir.path().join("db"),
+            &slack,
+            &[("SLACK_SIGNING_SECRET", SECRET)],
+            stderr,
+        );
         let served = Self {
             base: format!("http://127.0.0.1:{port}"),
             slack,

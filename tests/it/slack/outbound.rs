@@ -3,24 +3,11 @@
 
 use serde_json::json;
 use twohats::slack::client::{ApiError, SlackWebApi, MAX_ATTEMPTS};
-use twohats::slack::config::ServeConfig;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn client(api_url: &str) -> SlackWebApi {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let vars = [
-        ("SLACK_BOT_TOKEN", super::BOT_TOKEN),
-        ("SLACK_SIGNING_SECRET", "s"),
-        ("SLACK_API_URL", api_url),
-    ];
-    let config = ServeConfig::from_env(|k| {
-        vars.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.to_string())
-    })
-    .unwrap();
-    SlackWebApi::new(&config.api_url, &config.bot_token).unwrap()
+    super::api_for(api_url)
 }
 
 fn ok() -> ResponseTemplate {
@@ -28,13 +15,7 @@ fn ok() -> ResponseTemplate {
 }
 
 async fn post_count(slack: &MockServer) -> usize {
-    slack
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/api/chat.postMessage")
-        .count()
+    super::posts(slack).await.len()
 }
 
 #[tokio::test]

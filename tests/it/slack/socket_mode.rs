@@ -4,7 +4,7 @@
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::routing::get;
 use serde_json::{json, Value};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use wiremock::matchers::{method, path};
@@ -72,23 +72,12 @@ async fn a_slash_command_round_trips_over_socket_mode() {
         .mount(&slack)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_twohats"))
-        .arg("serve")
-        .env_clear()
-        .env("SLACK_BOT_TOKEN", super::BOT_TOKEN)
-        .env("SLACK_APP_TOKEN", "xapp-test-app-token")
-        .env("SLACK_API_URL", format!("{}/api", slack.uri()))
-        .env("TWOHATS_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TWOHATS_DATA_DIR", dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut child, _) = super::spawn_serve(
+        dir.path(),
+        &slack,
+        &[("SLACK_APP_TOKEN", "xapp-test-app-token")],
+        Stdio::null(),
+    );
 
     let ack = tokio::time::timeout(Duration::from_secs(20), async {
         while let Some(frame) = rx.recv().await {
