@@ -26,6 +26,30 @@ pub enum Cmd {
         #[arg(long)]
         http: Option<String>,
     },
+    /// GET /healthz on the local listener (TWOHATS_LISTEN) and exit 0 if healthy: for
+    /// container health checks.
+    Healthcheck {
+        /// Probe this URL instead.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Check the configuration, the data dir, the tokens and the bot's scopes.
+    Doctor,
+    /// Write the whole store (all teams) as versioned JSON lines. Stop the bot first: sled
+    /// lets one process at a time open the data dir.
+    Backup {
+        /// The backup file to write.
+        file: PathBuf,
+        #[arg(long, env = "TWOHATS_DATA_DIR", default_value = "./twohats-data")]
+        data_dir: PathBuf,
+    },
+    /// Load a backup into an empty data dir.
+    Restore {
+        /// The backup file to read.
+        file: PathBuf,
+        #[arg(long, env = "TWOHATS_DATA_DIR", default_value = "./twohats-data")]
+        data_dir: PathBuf,
+    },
     /// Run the bot in the terminal: `/tlm …` lines in, replies out. No Slack needed.
     Console(ConsoleArgs),
 }

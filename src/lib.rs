@@ -12,8 +12,14 @@ pub mod cli;
 pub mod command;
 /// The local transport: `twohats console`, a scriptable terminal Slack.
 pub mod console;
+/// `twohats doctor`: configuration and Slack checks.
+pub mod doctor;
 /// Pure product logic: weeks, check-ins, balance, nudges, summaries, digests. No I/O.
 pub mod domain;
+/// `twohats healthcheck`: probe the local `/healthz`.
+pub mod healthcheck;
+/// Prometheus metrics for `GET /metrics`.
+pub mod metrics;
 /// Replies and summaries to a neutral document, then to Block Kit JSON or terminal text.
 pub mod render;
 /// Slack transports (Socket Mode, HTTP) and the Web API client.

@@ -24,17 +24,57 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    init_logs(matches!(cli.command, Cmd::Serve));
+    match cli.command {
         Cmd::Serve => {
             let config = ServeConfig::from_env(|name| std::env::var(name).ok())?;
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(serve(config))?;
+            Ok(())
+        }
+        Cmd::Healthcheck { url } => {
+            let listen = std::env::var("TWOHATS_LISTEN").unwrap_or_else(|_| "0.0.0.0:3000".into());
+            let url = url.unwrap_or_else(|| twohats::healthcheck::url_for_listen(&listen));
+            twohats::healthcheck::check(&url).map_err(anyhow::Error::msg)
+        }
+        Cmd::Doctor => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let checks = runtime.block_on(twohats::doctor::run(|name| std::env::var(name).ok()));
+            for check in &checks {
+                println!("{check}");
+            }
+            let failed = checks
+                .iter()
+                .filter(|c| matches!(c, twohats::doctor::Check::Failed(_)))
+                .count();
+            anyhow::ensure!(failed == 0, "{failed} check(s) failed");
+            Ok(())
+        }
+        Cmd::Backup { file, data_dir } => {
+            let store = Store::open(&data_dir)?;
+            let out = std::fs::File::create(&file)
+                .with_context(|| format!("creating {}", file.display()))?;
+            let summary = store.backup_to(std::io::BufWriter::new(out))?;
+            eprintln!(
+                "twohats: backed up {} rows from {} trees to {}",
+                summary.rows,
+                summary.trees,
+                file.display()
+            );
+            Ok(())
+        }
+        Cmd::Restore { file, data_dir } => {
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("opening {}", file.display()))?;
+            let store = Store::open(&data_dir)?;
+            let summary = store.restore_from(std::io::BufReader::new(input))?;
+            eprintln!(
+                "twohats: restored {} rows into {} trees in {}",
+                summary.rows,
+                summary.trees,
+                data_dir.display()
+            );
             Ok(())
         }
         Cmd::Manifest { http } => {
@@ -57,5 +97,21 @@ fn run() -> anyhow::Result<()> {
             session.run(stdin.lock(), std::io::stdout().lock(), interactive)?;
             Ok(())
         }
+    }
+}
+
+/// Human-readable logs on stderr by default, JSON with `TWOHATS_LOG_FORMAT=json`; `RUST_LOG`
+/// filters (default: `info` for `serve`, where request lines matter, `warn` elsewhere).
+fn init_logs(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("TWOHATS_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder.init();
     }
 }

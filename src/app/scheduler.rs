@@ -26,12 +26,14 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 /// What one tick did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TickReport {
     /// Messages composed and queued.
     pub queued: usize,
     /// Fires claimed without a message (paused users).
     pub skipped: usize,
+    /// For each queued message, seconds between its fire time and now: the scheduler's lag.
+    pub lag_seconds: Vec<f64>,
 }
 
 /// A scheduled job's name in the ledger: part of the on-disk format.
@@ -63,11 +65,13 @@ pub enum DueJob {
         job: JobKind,
         key: LedgerKey,
         paused: bool,
+        fire_at: DateTime<Utc>,
     },
     Digest {
         team: TeamId,
         channel: crate::domain::ids::ChannelId,
         key: LedgerKey,
+        fire_at: DateTime<Utc>,
     },
 }
 
@@ -100,6 +104,7 @@ impl App {
                         job,
                         key,
                         paused,
+                        fire_at: fire.at,
                     });
                 }
             }
@@ -116,6 +121,7 @@ impl App {
                     team,
                     channel: sub.channel.id,
                     key,
+                    fire_at: fire.at,
                 });
             }
         }
@@ -164,6 +170,9 @@ impl App {
     pub fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, AppError> {
         let mut report = TickReport::default();
         for job in self.due(now)? {
+            let fire_at = match &job {
+                DueJob::User { fire_at, .. } | DueJob::Digest { fire_at, .. } => *fire_at,
+            };
             let (key, message) = match job {
                 DueJob::User {
                     key, paused: true, ..
@@ -186,7 +195,9 @@ impl App {
                     let item = outbox_item(&scope.team, scope.user.as_str(), doc, &key, now);
                     (key, Some(item))
                 }
-                DueJob::Digest { team, channel, key } => {
+                DueJob::Digest {
+                    team, channel, key, ..
+                } => {
                     let Some(digest) = self.digest(&team, &channel, now)? else {
                         continue;
                     };
@@ -200,6 +211,9 @@ impl App {
                     report.skipped += 1;
                 } else {
                     report.queued += 1;
+                    report.lag_seconds.push(
+                        now.signed_duration_since(fire_at).num_milliseconds() as f64 / 1000.0,
+                    );
                 }
             }
         }

@@ -9,12 +9,14 @@ use super::interactions;
 use crate::app::clock::Clock;
 use crate::app::{Actor, App, Reply};
 use crate::domain::ids::{Scope, TeamId, UserId};
+use crate::metrics::Metrics;
 use crate::render::blocks::message_blocks;
 use crate::render::modals::{checkin_modal, ephemeral, home_view};
 use crate::render::reply::reply_doc;
 use crate::render::text::plain;
 use chrono::Duration;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Slack retries an event for up to about an hour; remember ids that long.
@@ -52,11 +54,44 @@ pub struct SlackBot {
     pub(super) app: App,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) api: SlackWebApi,
+    pub(super) metrics: Arc<Metrics>,
+    /// Socket Mode: the connection to Slack is set up. Readiness waits for it.
+    pub(super) socket_connected: AtomicBool,
 }
 
 impl SlackBot {
     pub fn new(app: App, clock: Arc<dyn Clock>, api: SlackWebApi) -> Arc<Self> {
-        Arc::new(Self { app, clock, api })
+        let metrics = Metrics::new();
+        let api = api.with_metrics(metrics.clone());
+        Arc::new(Self {
+            app,
+            clock,
+            api,
+            metrics,
+            socket_connected: AtomicBool::new(false),
+        })
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Why the bot can't take traffic yet, if it can't: the store must answer, and in Socket
+    /// Mode the connection to Slack must be set up.
+    pub fn readiness(&self, socket_mode: bool) -> Result<(), String> {
+        self.app
+            .store()
+            .check()
+            .map_err(|e| format!("store: {e}"))?;
+        if socket_mode && !self.socket_connected.load(Ordering::Acquire) {
+            return Err("the Socket Mode connection to Slack is not set up yet".into());
+        }
+        Ok(())
+    }
+
+    /// Socket Mode: the websocket is up.
+    pub fn mark_connected(&self) {
+        self.socket_connected.store(true, Ordering::Release);
     }
 
     pub fn app(&self) -> &App {
@@ -82,7 +117,9 @@ impl SlackBot {
                 }
             })
             .await;
-        tracing::info!(team = %actor.scope.team, user = %actor.scope.user, command = command_word(&cmd.text), outcome = outcome(&reply), "slash command");
+        let (command, outcome) = (command_word(&cmd.text), outcome(&reply));
+        self.metrics.command(command, outcome);
+        tracing::info!(team = %actor.scope.team, user = %actor.scope.user, command, outcome, "slash command");
         if first_contact {
             self.spawn_profile_tz(actor.clone());
         }
@@ -285,12 +322,11 @@ pub fn ephemeral_reply(reply: &Reply) -> Value {
 }
 
 /// The command word only, for logs: never the rest of the text, which may be a note.
-fn command_word(text: &str) -> &str {
-    let word = text.split_whitespace().next().unwrap_or("help");
-    if word.len() <= 12 && word.chars().all(|c| c.is_ascii_alphanumeric() || c == ':') {
-        word
-    } else {
-        "other"
+/// The command's name, for logs and metrics: from a fixed set, never the text itself.
+fn command_word(text: &str) -> &'static str {
+    match text.split_whitespace().next() {
+        None => "help",
+        Some(word) => crate::command::CommandName::from_word(word).map_or("unknown", |n| n.word()),
     }
 }
 

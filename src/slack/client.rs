@@ -4,6 +4,7 @@
 //! token) and returned, not swallowed.
 
 use super::config::Secret;
+use crate::metrics::Metrics;
 use serde_json::{json, Value};
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
@@ -37,6 +38,7 @@ pub enum ApiError {
 pub struct SlackWebApi {
     client: Arc<SlackClient<SlackClientHyperHttpsConnector>>,
     token: SlackApiToken,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl SlackWebApi {
@@ -52,7 +54,20 @@ impl SlackWebApi {
         Ok(Self {
             client: Arc::new(SlackClient::new(connector)),
             token: SlackApiToken::new(SlackApiTokenValue::new(bot_token.expose().to_string())),
+            metrics: None,
         })
+    }
+
+    /// Counts every call (method and result) in `metrics`.
+    pub fn with_metrics(self, metrics: Arc<Metrics>) -> Self {
+        Self {
+            metrics: Some(metrics),
+            ..self
+        }
+    }
+
+    fn retrying(&self) -> Retrying<'_> {
+        Retrying(self.metrics.as_deref())
     }
 
     pub fn client(&self) -> Arc<SlackClient<SlackClientHyperHttpsConnector>> {
@@ -61,14 +76,15 @@ impl SlackWebApi {
 
     /// Any JSON-bodied Web API method, with retries.
     pub async fn call(&self, method: &'static str, body: &Value) -> Result<Value, ApiError> {
-        with_retries(method, || async move {
-            self.client
-                .open_session(&self.token)
-                .http_session_api
-                .http_post(method, body, None)
-                .await
-        })
-        .await
+        self.retrying()
+            .run(method, || async move {
+                self.client
+                    .open_session(&self.token)
+                    .http_session_api
+                    .http_post(method, body, None)
+                    .await
+            })
+            .await
     }
 
     /// Posts a message; returns its `ts`.
@@ -96,14 +112,19 @@ impl SlackWebApi {
         blocks: &[Value],
     ) -> Result<String, Failure> {
         let body = json!({"channel": channel, "text": text, "blocks": blocks});
-        let res: Value = self
+        let res: Result<Value, Failure> = self
             .client
             .open_session(&self.token)
             .http_session_api
             .http_post("chat.postMessage", &body, None)
             .await
-            .map_err(|e| classify(&e))?;
-        Ok(res["ts"].as_str().unwrap_or_default().to_string())
+            .map_err(|e| classify(&e));
+        record(
+            self.metrics.as_deref(),
+            "chat.postMessage",
+            res.as_ref().err(),
+        );
+        Ok(res?["ts"].as_str().unwrap_or_default().to_string())
     }
 
     /// The DM channel with a user.
@@ -150,22 +171,25 @@ impl SlackWebApi {
                 attempts: 0,
                 last: e.to_string(),
             })?;
-        with_retries("response_url", || {
-            let (url, message) = (url.clone(), message.clone());
-            async move { self.client.post_webhook_message(&url, &message).await }
-        })
-        .await
-        .map(drop)
+        self.retrying()
+            .run("response_url", || {
+                let (url, message) = (url.clone(), message.clone());
+                async move { self.client.post_webhook_message(&url, &message).await }
+            })
+            .await
+            .map(drop)
     }
 
     /// The IANA zone on a user's profile, if Slack has one.
     pub async fn user_tz(&self, user: &str) -> Result<Option<String>, ApiError> {
         let req = SlackApiUsersInfoRequest::new(SlackUserId::new(user.to_string()));
-        let res = with_retries("users.info", || {
-            let req = req.clone();
-            async move { self.client.open_session(&self.token).users_info(&req).await }
-        })
-        .await?;
+        let res = self
+            .retrying()
+            .run("users.info", || {
+                let req = req.clone();
+                async move { self.client.open_session(&self.token).users_info(&req).await }
+            })
+            .await?;
         Ok(res.user.tz)
     }
 
@@ -180,31 +204,34 @@ impl SlackWebApi {
         comment: &str,
     ) -> Result<(), ApiError> {
         let req = SlackApiFilesGetUploadUrlExternalRequest::new(filename.to_string(), bytes.len());
-        let target = with_retries("files.getUploadURLExternal", || {
-            let req = req.clone();
-            async move {
-                self.client
-                    .open_session(&self.token)
-                    .get_upload_url_external(&req)
-                    .await
-            }
-        })
-        .await?;
+        let target = self
+            .retrying()
+            .run("files.getUploadURLExternal", || {
+                let req = req.clone();
+                async move {
+                    self.client
+                        .open_session(&self.token)
+                        .get_upload_url_external(&req)
+                        .await
+                }
+            })
+            .await?;
         let upload = SlackApiFilesUploadViaUrlRequest::new(
             target.upload_url.clone(),
             bytes,
             "application/json".into(),
         );
-        with_retries("files.upload", || {
-            let upload = upload.clone();
-            async move {
-                self.client
-                    .open_session(&self.token)
-                    .files_upload_via_url(&upload)
-                    .await
-            }
-        })
-        .await?;
+        self.retrying()
+            .run("files.upload", || {
+                let upload = upload.clone();
+                async move {
+                    self.client
+                        .open_session(&self.token)
+                        .files_upload_via_url(&upload)
+                        .await
+                }
+            })
+            .await?;
         let complete =
             SlackApiFilesCompleteUploadExternalRequest::new(vec![SlackApiFilesComplete::new(
                 target.file_id.clone(),
@@ -212,16 +239,17 @@ impl SlackWebApi {
             .with_title(title.to_string())])
             .with_channel_id(SlackChannelId::new(channel.to_string()))
             .with_initial_comment(comment.to_string());
-        with_retries("files.completeUploadExternal", || {
-            let complete = complete.clone();
-            async move {
-                self.client
-                    .open_session(&self.token)
-                    .files_complete_upload_external(&complete)
-                    .await
-            }
-        })
-        .await?;
+        self.retrying()
+            .run("files.completeUploadExternal", || {
+                let complete = complete.clone();
+                async move {
+                    self.client
+                        .open_session(&self.token)
+                        .files_complete_upload_external(&complete)
+                        .await
+                }
+            })
+            .await?;
         Ok(())
     }
 }
@@ -261,41 +289,65 @@ fn classify(error: &SlackClientError) -> Failure {
     }
 }
 
-/// Runs `attempt` until it succeeds, Slack refuses, or [`MAX_ATTEMPTS`] are used.
-async fn with_retries<T, F, Fut>(method: &'static str, attempt: F) -> Result<T, ApiError>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = ClientResult<T>>,
-{
-    let mut backoff = BASE_BACKOFF;
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let error = match attempt().await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
+/// Counts one attempt's result.
+fn record(metrics: Option<&Metrics>, method: &str, failure: Option<&Failure>) {
+    if let Some(m) = metrics {
+        let status = match failure {
+            None => "ok",
+            Some(Failure::Refused(_)) => "refused",
+            Some(Failure::RateLimited(_)) => "429",
+            Some(Failure::Transient(why)) if why.contains("status: 5") => "5xx",
+            Some(Failure::Transient(_)) => "error",
         };
-        let wait = match classify(&error) {
-            Failure::Refused(code) => {
-                tracing::warn!(method, code = %code, "Slack refused the call");
-                return Err(ApiError::Refused { method, code });
-            }
-            Failure::RateLimited(after) => (after <= MAX_RETRY_AFTER).then_some(after),
-            Failure::Transient(_) => Some(backoff),
-        };
-        match wait {
-            Some(wait) if tries < MAX_ATTEMPTS => {
-                tracing::info!(method, attempt = tries, wait_ms = wait.as_millis() as u64, error = %error, "retrying Slack call");
-                tokio::time::sleep(wait).await;
-                backoff *= 2;
-            }
-            _ => {
-                tracing::error!(method, attempts = tries, error = %error, "Slack call failed");
-                return Err(ApiError::GaveUp {
-                    method,
-                    attempts: tries,
-                    last: error.to_string(),
-                });
+        m.slack_call(method, status);
+    }
+}
+
+/// Runs calls with retries, counting every attempt.
+struct Retrying<'a>(Option<&'a Metrics>);
+
+impl Retrying<'_> {
+    /// Runs `attempt` until it succeeds, Slack refuses, or [`MAX_ATTEMPTS`] are used.
+    async fn run<T, F, Fut>(&self, method: &'static str, attempt: F) -> Result<T, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = ClientResult<T>>,
+    {
+        let mut backoff = BASE_BACKOFF;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let error = match attempt().await {
+                Ok(value) => {
+                    record(self.0, method, None);
+                    return Ok(value);
+                }
+                Err(e) => e,
+            };
+            let failure = classify(&error);
+            record(self.0, method, Some(&failure));
+            let wait = match failure {
+                Failure::Refused(code) => {
+                    tracing::warn!(method, code = %code, "Slack refused the call");
+                    return Err(ApiError::Refused { method, code });
+                }
+                Failure::RateLimited(after) => (after <= MAX_RETRY_AFTER).then_some(after),
+                Failure::Transient(_) => Some(backoff),
+            };
+            match wait {
+                Some(wait) if tries < MAX_ATTEMPTS => {
+                    tracing::info!(method, attempt = tries, wait_ms = wait.as_millis() as u64, error = %error, "retrying Slack call");
+                    tokio::time::sleep(wait).await;
+                    backoff *= 2;
+                }
+                _ => {
+                    tracing::error!(method, attempts = tries, error = %error, "Slack call failed");
+                    return Err(ApiError::GaveUp {
+                        method,
+                        attempts: tries,
+                        last: error.to_string(),
+                    });
+                }
             }
         }
     }

@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::Value;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Slack's largest payloads (a modal submission with long notes) are a few tens of KiB.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -25,48 +26,109 @@ struct Http {
     signing_secret: Secret,
 }
 
+/// HTTP mode: the Slack routes and the operations routes.
 pub fn router(bot: Arc<SlackBot>, signing_secret: Secret) -> Router {
     Router::new()
         .route("/slack/commands", post(commands))
         .route("/slack/events", post(events))
         .route("/slack/interactivity", post(interactivity))
-        .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(Http {
-            bot,
+            bot: bot.clone(),
             signing_secret,
         })
+        .merge(ops_router(bot, false))
+}
+
+/// `GET /healthz` (the process is up), `/readyz` (the store answers; in Socket Mode, the
+/// connection to Slack is set up), `/metrics` (Prometheus text). Served in both modes.
+pub fn ops_router(bot: Arc<SlackBot>, socket_mode: bool) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move |State(bot): State<Arc<SlackBot>>| async move {
+                match bot.readiness(socket_mode) {
+                    Ok(()) => (StatusCode::OK, "ready".to_string()),
+                    Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
+                }
+            }),
+        )
+        .route(
+            "/metrics",
+            get(|State(bot): State<Arc<SlackBot>>| async move {
+                let depth = bot.app().store().outbox_len();
+                bot.metrics()
+                    .outbox_depth
+                    .set(i64::try_from(depth).unwrap_or(i64::MAX));
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    bot.metrics().encode(),
+                )
+            }),
+        )
+        .with_state(bot)
 }
 
 async fn commands(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(denied) = authenticate(&http, &headers, &body) {
+    let started = Instant::now();
+    let response = commands_inner(&http, &headers, &body).await;
+    http.bot
+        .metrics()
+        .ack("commands", started.elapsed().as_secs_f64());
+    response
+}
+
+async fn commands_inner(http: &Http, headers: &HeaderMap, body: &Bytes) -> Response {
+    if let Err(denied) = authenticate(http, headers, body) {
         return denied.into_response();
     }
-    let Ok(cmd) = serde_urlencoded::from_bytes::<SlashCommand>(&body) else {
+    let Ok(cmd) = serde_urlencoded::from_bytes::<SlashCommand>(body) else {
         return bad_request("not a slash command form");
     };
     respond(http.bot.command(cmd).await)
 }
 
 async fn events(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(denied) = authenticate(&http, &headers, &body) {
+    let started = Instant::now();
+    let response = events_inner(&http, &headers, &body).await;
+    http.bot
+        .metrics()
+        .ack("events", started.elapsed().as_secs_f64());
+    response
+}
+
+async fn events_inner(http: &Http, headers: &HeaderMap, body: &Bytes) -> Response {
+    if let Err(denied) = authenticate(http, headers, body) {
         return denied.into_response();
     }
-    let Ok(envelope) = serde_json::from_slice::<Value>(&body) else {
+    let Ok(envelope) = serde_json::from_slice::<Value>(body) else {
         return bad_request("not JSON");
     };
     respond(http.bot.event(envelope).await)
 }
 
 async fn interactivity(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(denied) = authenticate(&http, &headers, &body) {
+    let started = Instant::now();
+    let response = interactivity_inner(&http, &headers, &body).await;
+    http.bot
+        .metrics()
+        .ack("interactivity", started.elapsed().as_secs_f64());
+    response
+}
+
+async fn interactivity_inner(http: &Http, headers: &HeaderMap, body: &Bytes) -> Response {
+    if let Err(denied) = authenticate(http, headers, body) {
         return denied.into_response();
     }
     #[derive(serde::Deserialize)]
     struct Form {
         payload: String,
     }
-    let Some(payload) = serde_urlencoded::from_bytes::<Form>(&body)
+    let Some(payload) = serde_urlencoded::from_bytes::<Form>(body)
         .ok()
         .and_then(|f| serde_json::from_str::<Value>(&f.payload).ok())
     else {

@@ -46,6 +46,8 @@ pub struct Pacer {
     pacing: Pacing,
     channel_last: HashMap<String, DateTime<Utc>>,
     team_last: HashMap<String, DateTime<Utc>>,
+    /// Set at shutdown: finish the message in hand, start no other.
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Pacer {
@@ -54,6 +56,10 @@ impl Pacer {
             pacing,
             ..Self::default()
         }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| *s.borrow())
     }
 
     /// When this message may go out, given what was sent before.
@@ -106,6 +112,9 @@ pub async fn deliver_round(bot: &Arc<SlackBot>, pacer: &mut Pacer) -> Round {
         }
     };
     for (id, mut item) in due {
+        if pacer.stopping() {
+            break;
+        }
         let now = bot.clock.now();
         if pacer.slot(&item) > now {
             round.waiting += 1;
@@ -172,7 +181,10 @@ pub async fn run(
     tick_every: std::time::Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut pacer = Pacer::new(pacing);
+    let mut pacer = Pacer {
+        stop: Some(stop.clone()),
+        ..Pacer::new(pacing)
+    };
     let mut next_tick = tokio::time::Instant::now();
     loop {
         if *stop.borrow() {

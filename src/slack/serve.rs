@@ -8,13 +8,16 @@ use super::outbox::Pacing;
 use crate::app::clock::SystemClock;
 use crate::app::App;
 use crate::store::{Store, StoreError};
-use axum::routing::get;
-use axum::Router;
+use std::future::IntoFuture;
 use std::sync::Arc;
 
 /// How often the scheduler looks for due jobs. Schedules are per minute, so twice a minute
 /// sends within 30 s of the set time.
 pub const TICK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long shutdown waits for in-flight work before flushing and exiting anyway. Below the
+/// 30 s default of Kubernetes and under systemd's TimeoutStopSec in deploy/.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -52,36 +55,54 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         bot.clone(),
         Pacing::default(),
         TICK_EVERY,
-        stopped,
+        stopped.clone(),
     ));
 
-    match &config.mode {
-        Mode::Http { signing_secret } => {
-            tracing::info!(%addr, "twohats serving Slack over HTTP");
-            axum::serve(
-                listener,
-                super::http::router(bot.clone(), signing_secret.clone()),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(ServeError::Server)?;
-        }
-        Mode::Socket { app_token } => {
-            let socket = super::socket::listen(bot.clone(), app_token)
+    // The HTTP side first, so /healthz answers while Socket Mode connects.
+    let (routes, socket_mode) = match &config.mode {
+        Mode::Http { signing_secret } => (
+            super::http::router(bot.clone(), signing_secret.clone()),
+            false,
+        ),
+        Mode::Socket { .. } => (super::http::ops_router(bot.clone(), true), true),
+    };
+    let mut until_stop = stopped.clone();
+    let server = tokio::spawn(
+        axum::serve(listener, routes)
+            .with_graceful_shutdown(async move {
+                let _ = until_stop.wait_for(|stop| *stop).await;
+            })
+            .into_future(),
+    );
+    tracing::info!(%addr, socket_mode, "twohats serving");
+    let socket = match &config.mode {
+        Mode::Socket { app_token } => Some(
+            super::socket::listen(bot.clone(), app_token)
                 .await
-                .map_err(|e| ServeError::Socket(e.to_string()))?;
-            tracing::info!(%addr, "twohats connected to Slack in Socket Mode; health on HTTP");
-            let health = Router::new().route("/healthz", get(|| async { "ok" }));
-            axum::serve(listener, health)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .map_err(ServeError::Server)?;
+                .map_err(|e| ServeError::Socket(e.to_string()))?,
+        ),
+        Mode::Http { .. } => None,
+    };
+
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests and the message in hand");
+    let _ = stop.send(true);
+    // In-flight handlers and the sender's current message get SHUTDOWN_GRACE, then we flush
+    // and leave regardless: a service manager's patience is finite.
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        let _ = server.await;
+        let _ = scheduler.await;
+        if let Some(socket) = socket {
             socket.shutdown().await;
         }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            grace_s = SHUTDOWN_GRACE.as_secs(),
+            "shutdown grace ran out; flushing and exiting"
+        );
     }
-    // Let the sender finish the message in hand, then stop.
-    let _ = stop.send(true);
-    let _ = scheduler.await;
     tokio::task::spawn_blocking(move || store.durable())
         .await
         .map_err(|e| ServeError::Server(std::io::Error::other(e)))??;

@@ -33,6 +33,10 @@ pub async fn listen(
     let token = SlackApiToken::new(SlackApiTokenValue::new(app_token.expose().to_string()));
     listener.listen_for(&token).await?;
     listener.start().await;
+    // Slack accepted the app token and handed out a websocket: ready. (slack-morphism keeps
+    // the socket up and reconnects on its own; its hello event type isn't public, so this
+    // is the last point we can observe.)
+    bot.mark_connected();
     Ok(listener)
 }
 
@@ -50,6 +54,7 @@ async fn on_command(
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     let bot = bot_of(&states).await.ok_or("twohats: no bot state")?;
+    let started = std::time::Instant::now();
     let cmd = SlashCommand {
         team_id: event.team_id.to_string(),
         user_id: event.user_id.to_string(),
@@ -57,7 +62,10 @@ async fn on_command(
         text: event.text.unwrap_or_default(),
         trigger_id: event.trigger_id.to_string(),
     };
-    match bot.command(cmd).await? {
+    let ack = bot.command(cmd).await?;
+    bot.metrics()
+        .ack("socket_commands", started.elapsed().as_secs_f64());
+    match ack {
         Ack::Json(body) => Ok(serde_json::from_value(body)?),
         // Slack shows nothing for an empty command response: the modal opening is the answer.
         Ack::Empty => Ok(SlackCommandEventResponse::new(SlackMessageContent::new())),

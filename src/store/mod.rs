@@ -8,6 +8,7 @@
 //! - A write is acknowledged only after [`Store::durable`] returns: a group-committed
 //!   `flush`, so an acknowledged write survives a crash.
 
+pub mod backup;
 mod codec;
 mod commit;
 pub mod keys;
@@ -115,6 +116,12 @@ impl Store {
             db,
             group_commit: GroupCommit::default(),
         })
+    }
+
+    /// A cheap read that fails if the database can't be read.
+    pub fn check(&self) -> Result<()> {
+        self.users.first()?;
+        Ok(())
     }
 
     /// Makes every write made before this call durable. Concurrent callers share a flush.

@@ -3,9 +3,11 @@
 //! They drive the real use cases over a real sled store in a temp dir, and the real binary
 //! for the console and the crash test. No network, no Slack.
 
+mod backup;
 mod bad_input;
 mod commands;
 mod console;
+mod deploy;
 mod durability;
 mod manifest;
 mod privacy;

@@ -6,6 +6,7 @@ mod events;
 mod http_mode;
 mod interactivity;
 mod limits;
+mod operations;
 mod outbound;
 mod socket_mode;
 
@@ -25,8 +26,8 @@ pub struct Served {
     pub base: String,
     pub slack: MockServer,
     pub http: reqwest::Client,
-    child: Child,
-    _data_dir: TempDir,
+    pub child: Child,
+    pub data_dir: TempDir,
     pub log: std::path::PathBuf,
 }
 
@@ -152,21 +153,23 @@ impl Served {
     }
 
     pub async fn start_with(slack: MockServer) -> Self {
+        Self::start_with_env(slack, &[]).await
+    }
+
+    /// Starts it with extra environment variables (e.g. `TWOHATS_LOG_FORMAT`).
+    pub async fn start_with_env(slack: MockServer, extra: &[(&str, &str)]) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let log = data_dir.path().join("serve.log");
         let stderr = Stdio::from(std::fs::File::create(&log).unwrap());
-        let (child, port) = spawn_serve(
-            &data_dir.path().join("db"),
-            &slack,
-            &[("SLACK_SIGNING_SECRET", SECRET)],
-            stderr,
-        );
+        let mut env = vec![("SLACK_SIGNING_SECRET", SECRET)];
+        env.extend_from_slice(extra);
+        let (child, port) = spawn_serve(&data_dir.path().join("db"), &slack, &env, stderr);
         let served = Self {
             base: format!("http://127.0.0.1:{port}"),
             slack,
             http: reqwest::Client::new(),
             child,
-            _data_dir: data_dir,
+            data_dir,
             log,
         };
         served.wait_healthy().await;

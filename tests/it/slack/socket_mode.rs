@@ -72,7 +72,7 @@ async fn a_slash_command_round_trips_over_socket_mode() {
         .mount(&slack)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, _) = super::spawn_serve(
+    let (mut child, port) = super::spawn_serve(
         dir.path(),
         &slack,
         &[("SLACK_APP_TOKEN", "xapp-test-app-token")],
@@ -88,8 +88,28 @@ async fn a_slash_command_round_trips_over_socket_mode() {
         None
     })
     .await;
+    // The operations endpoints are served in Socket Mode too.
+    let http = reqwest::Client::new();
+    let ready = http
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    let metrics = match http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+    {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
     let _ = child.kill();
     let _ = child.wait();
+    assert_eq!(ready.ok(), Some(200), "ready once connected");
+    assert!(
+        metrics.contains("twohats_ack_seconds_count{route=\"socket_commands\"} 1"),
+        "{metrics}"
+    );
     let ack = ack
         .expect("no ack within 20 s")
         .expect("the socket closed without an ack");

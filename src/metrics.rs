@@ -1,0 +1,165 @@
+//! Prometheus metrics, served at `GET /metrics` in the text format.
+//!
+//! Label values come from small fixed sets (command words, outcomes, Web API method names,
+//! status classes) so a scrape never grows with user input, and never carries it.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CommandLabels {
+    pub command: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ApiLabels {
+    pub method: String,
+    pub status: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    /// `/tlm` commands by command word and outcome (`ok`, `invalid`, `failed`).
+    pub commands: Family<CommandLabels, Counter>,
+    /// Time from receiving a Slack request to answering it, by route.
+    pub ack_seconds: Family<RouteLabels, Histogram>,
+    /// How late scheduled messages were claimed after their fire time.
+    pub scheduler_lag_seconds: Histogram,
+    /// Messages waiting in the outbox.
+    pub outbox_depth: Gauge,
+    /// Web API calls by method and result (`ok`, `refused`, `429`, `5xx`, `error`).
+    pub slack_calls: Family<ApiLabels, Counter>,
+    /// 429 answers from Slack.
+    pub rate_limited: Counter,
+}
+
+fn ack_histogram() -> Histogram {
+    // 0.25 ms to about 4 s: Slack's deadline is 3 s.
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        let mut registry = Registry::with_prefix("twohats");
+        let commands = Family::<CommandLabels, Counter>::default();
+        let ack_seconds = Family::<RouteLabels, Histogram>::new_with_constructor(
+            ack_histogram as fn() -> Histogram,
+        );
+        let scheduler_lag_seconds = Histogram::new(exponential_buckets(0.5, 2.0, 14));
+        let outbox_depth = Gauge::default();
+        let slack_calls = Family::<ApiLabels, Counter>::default();
+        let rate_limited = Counter::default();
+        registry.register(
+            "commands",
+            "Slash commands by command word and outcome",
+            commands.clone(),
+        );
+        registry.register(
+            "ack_seconds",
+            "Time to answer a Slack request, by route",
+            ack_seconds.clone(),
+        );
+        registry.register(
+            "scheduler_lag_seconds",
+            "Delay between a scheduled fire time and the message being queued",
+            scheduler_lag_seconds.clone(),
+        );
+        registry.register(
+            "outbox_depth",
+            "Scheduled messages waiting to be delivered",
+            outbox_depth.clone(),
+        );
+        registry.register(
+            "slack_api_calls",
+            "Slack Web API calls by method and result",
+            slack_calls.clone(),
+        );
+        registry.register(
+            "slack_rate_limited",
+            "429 answers from the Slack Web API",
+            rate_limited.clone(),
+        );
+        Arc::new(Self {
+            registry,
+            commands,
+            ack_seconds,
+            scheduler_lag_seconds,
+            outbox_depth,
+            slack_calls,
+            rate_limited,
+        })
+    }
+
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+
+    pub fn command(&self, command: &str, outcome: &str) {
+        self.commands
+            .get_or_create(&CommandLabels {
+                command: command.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+
+    pub fn ack(&self, route: &str, seconds: f64) {
+        self.ack_seconds
+            .get_or_create(&RouteLabels {
+                route: route.into(),
+            })
+            .observe(seconds);
+    }
+
+    pub fn slack_call(&self, method: &str, status: &str) {
+        self.slack_calls
+            .get_or_create(&ApiLabels {
+                method: method.into(),
+                status: status.into(),
+            })
+            .inc();
+        if status == "429" {
+            self.rate_limited.inc();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposition_names_every_metric() {
+        let m = Metrics::new();
+        m.command("checkin", "ok");
+        m.ack("commands", 0.002);
+        m.slack_call("chat.postMessage", "429");
+        m.outbox_depth.set(3);
+        let text = m.encode();
+        for needle in [
+            "twohats_commands_total{command=\"checkin\",outcome=\"ok\"} 1",
+            "twohats_ack_seconds_bucket{le=\"0.004\",route=\"commands\"} 1",
+            "twohats_slack_api_calls_total{method=\"chat.postMessage\",status=\"429\"} 1",
+            "twohats_slack_rate_limited_total 1",
+            "twohats_outbox_depth 3",
+            "twohats_scheduler_lag_seconds_count 0",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from\n{text}");
+        }
+    }
+}
