@@ -55,7 +55,14 @@ fn run() -> anyhow::Result<()> {
             let store = Store::open(&data_dir)?;
             let out = std::fs::File::create(&file)
                 .with_context(|| format!("creating {}", file.display()))?;
-            let summary = store.backup_to(std::io::BufWriter::new(out))?;
+            let mut writer = std::io::BufWriter::new(out);
+            let summary = store.backup_to(&mut writer)?;
+            // A backup that only reached the page cache isn't one yet.
+            writer
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()
+                .context("syncing the backup file")?;
             eprintln!(
                 "twohats: backed up {} rows from {} trees to {}",
                 summary.rows,
@@ -94,7 +101,12 @@ fn run() -> anyhow::Result<()> {
             if args.demo {
                 session.seed_demo()?;
             }
-            session.run(stdin.lock(), std::io::stdout().lock(), interactive)?;
+            match session.run(stdin.lock(), std::io::stdout().lock(), interactive) {
+                // `twohats console < script | head`: the reader left; that's the end, not an error.
+                Err(console::ConsoleError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                }
+                other => other?,
+            }
             Ok(())
         }
     }
