@@ -78,13 +78,8 @@ impl App {
         mut change: impl FnMut(&mut UserRecord, NaiveDate) -> Result<Reply>,
     ) -> Result<Reply> {
         let reply = self.store.update_user(&actor.scope, now, |record| {
-            if actor.name.is_some() {
-                record.label.clone_from(&actor.name);
-            }
-            let today = local_date(
-                now,
-                record.tz.or(actor.profile_tz).unwrap_or(self.default_tz),
-            );
+            remember_name(record, actor);
+            let today = local_date(now, self.zone(record, actor.profile_tz));
             change(record, today)
         })?;
         self.store.durable()?;
@@ -95,9 +90,7 @@ impl App {
     /// Not durable by itself: the caller's next write is followed by `durable`.
     fn touch(&self, actor: &Actor, now: DateTime<Utc>) -> Result<UserRecord> {
         self.store.update_user(&actor.scope, now, |r| {
-            if actor.name.is_some() {
-                r.label.clone_from(&actor.name);
-            }
+            remember_name(r, actor);
             Ok(r.clone())
         })
     }
@@ -121,9 +114,7 @@ impl App {
         };
         // The record first: it carries the critical-path flag a `cp` check-in turns on.
         let record = self.store.update_user(&actor.scope, now, |r| {
-            if actor.name.is_some() {
-                r.label.clone_from(&actor.name);
-            }
+            remember_name(r, actor);
             if checkin.critical_path && r.critical_path.is_none() {
                 r.critical_path = Some(CriticalPath {
                     since: today,
@@ -235,7 +226,7 @@ impl App {
             ));
         }
         let (record, change) = self.store.update_user(&actor.scope, now, |r| {
-            let today = local_date(now, r.tz.or(actor.profile_tz).unwrap_or(self.default_tz));
+            let today = local_date(now, self.zone(r, actor.profile_tz));
             let (mut added, mut updated) = (Vec::new(), Vec::new());
             for person in &people {
                 match r.roster.iter_mut().find(|rep| rep.person.id == person.id) {
@@ -325,10 +316,7 @@ impl App {
         record: &UserRecord,
         now: DateTime<Utc>,
     ) -> Result<Vec<crate::domain::team::ReportStatus>> {
-        let today = local_date(
-            now,
-            record.tz.or(actor.profile_tz).unwrap_or(self.default_tz),
-        );
+        let today = local_date(now, self.zone(record, actor.profile_tz));
         let ids: Vec<_> = record.roster.iter().map(|r| r.person.id.clone()).collect();
         let log = self.store.one_on_ones_for(&actor.scope, &ids, today)?;
         Ok(crate::domain::team::report_statuses(
@@ -428,7 +416,7 @@ impl App {
     ) -> Result<Reply> {
         self.update(actor, now, |r, _| {
             *r.schedule_mut(job) = spec.clone().map_or(JobSchedule::Off, JobSchedule::At);
-            let tz = r.tz.or(actor.profile_tz).unwrap_or(self.default_tz);
+            let tz = self.zone(r, actor.profile_tz);
             let next = spec
                 .as_ref()
                 .and_then(|s| s.next_after(&now.with_timezone(&tz)));
@@ -574,6 +562,13 @@ impl App {
         let data = self.store.export_user(&actor.scope)?;
         let json = serde_json::to_string_pretty(&data)?;
         Ok(Reply::Export { json })
+    }
+}
+
+/// Digests show members by name: keep the latest one the transport told us.
+fn remember_name(record: &mut UserRecord, actor: &Actor) {
+    if actor.name.is_some() {
+        record.label.clone_from(&actor.name);
     }
 }
 

@@ -116,6 +116,12 @@ impl App {
         }
     }
 
+    /// A user's zone: the one they set (or their Slack profile's, saved on first contact),
+    /// else `profile` (the request's), else the server default.
+    pub(crate) fn zone(&self, record: &crate::domain::user::UserRecord, profile: Option<Tz>) -> Tz {
+        record.tz.or(profile).unwrap_or(self.default_tz)
+    }
+
     /// The zone a user's weeks and schedules are counted in.
     pub fn tz_for(&self, actor: &Actor) -> Result<Tz, StoreError> {
         let own = self.store.user(&actor.scope)?.and_then(|r| r.tz);

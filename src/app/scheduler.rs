@@ -82,7 +82,7 @@ impl App {
         let mut due = Vec::new();
         for row in self.store.users() {
             let (scope, record) = row?;
-            let tz = record.tz.unwrap_or(self.default_tz);
+            let tz = self.zone(&record, None);
             for job in [JobKind::Checkin, JobKind::Summary] {
                 let Some(spec) = record.schedule(job).effective(job) else {
                     continue;
@@ -138,7 +138,7 @@ impl App {
         let mut specs: Vec<(ScheduleSpec, Tz)> = Vec::new();
         for row in self.store.users() {
             let (_, record) = row?;
-            let tz = record.tz.unwrap_or(self.default_tz);
+            let tz = self.zone(&record, None);
             for job in [JobKind::Checkin, JobKind::Summary] {
                 specs.extend(record.schedule(job).effective(job).map(|s| (s, tz)));
             }

@@ -19,7 +19,7 @@ impl App {
             .store
             .user(&actor.scope)?
             .unwrap_or_else(|| UserRecord::new(now));
-        let tz = record.tz.or(actor.profile_tz).unwrap_or(self.default_tz);
+        let tz = self.zone(&record, actor.profile_tz);
         Ok(self.summary_of(&actor.scope, &record, tz, now)?)
     }
 
@@ -30,7 +30,7 @@ impl App {
         record: &UserRecord,
         now: DateTime<Utc>,
     ) -> Result<Summary, StoreError> {
-        self.summary_of(scope, record, record.tz.unwrap_or(self.default_tz), now)
+        self.summary_of(scope, record, self.zone(record, None), now)
     }
 
     fn summary_of(
@@ -73,7 +73,7 @@ impl App {
             .store
             .user(&actor.scope)?
             .unwrap_or_else(|| UserRecord::new(now));
-        let tz = settings.tz.or(actor.profile_tz).unwrap_or(self.default_tz);
+        let tz = self.zone(&settings, actor.profile_tz);
         let summary = self.summary_of(&actor.scope, &settings, tz, now)?;
         let local_now = now.with_timezone(&tz);
         let next = |job| {
@@ -119,7 +119,7 @@ impl App {
         record: &UserRecord,
         week: IsoWeek,
     ) -> Result<MemberWeek, StoreError> {
-        let tz = record.tz.unwrap_or(self.default_tz);
+        let tz = self.zone(record, None);
         let start = start_of_day(week.monday(), tz);
         let checkins: Vec<_> = self
             .store
