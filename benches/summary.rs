@@ -370,9 +370,9 @@ fn summaries(c: &mut Criterion) {
         }
     };
 
-    // The first pass after opening pulls pages from disk into sled's cache and is several
-    // times slower than the rest; left to criterion's warm-up it skews the iteration
-    // estimate. It is reported here instead, as the figure for a freshly started server.
+    // The first pass after opening reads every page it touches from disk into sled's cache
+    // and takes about twice as long as later ones; left to criterion's warm-up it skews the
+    // iteration estimate. It is reported here instead: the figure for a fresh process.
     if real {
         let started = Instant::now();
         all(&users);

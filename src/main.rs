@@ -29,7 +29,13 @@ fn run() -> anyhow::Result<()> {
     match cli.command {
         Cmd::Serve => {
             let config = ServeConfig::from_env(|name| std::env::var(name).ok())?;
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            // Store work runs on blocking threads. A few dozen are plenty: concurrent writes
+            // share one flush anyway, and every extra thread costs stack and a malloc arena.
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .max_blocking_threads(16)
+                .build()
+                .context("starting the async runtime")?;
             runtime.block_on(serve(config))?;
             Ok(())
         }
@@ -53,7 +59,13 @@ fn run() -> anyhow::Result<()> {
         }
         Cmd::Backup { file, data_dir } => {
             let store = Store::open(&data_dir)?;
-            let out = std::fs::File::create(&file)
+            // People-management data: readable by the owner only.
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let out = options
+                .open(&file)
                 .with_context(|| format!("creating {}", file.display()))?;
             let mut writer = std::io::BufWriter::new(out);
             let summary = store.backup_to(&mut writer)?;

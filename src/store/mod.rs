@@ -45,6 +45,11 @@ pub enum StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// sled's page cache. Its default (1 GiB) would let a big store grow the process far past a
+/// small VM's or a container's memory; 32 MiB keeps a team's working set (this week's rows
+/// and every user record) in memory with room to spare.
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// One tree per kind of row. The names are part of the on-disk format.
 const USERS: &str = "users";
 const CHECKINS: &str = "checkins";
@@ -100,6 +105,7 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Self> {
         let db = sled::Config::new()
             .path(dir)
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|source| open_error(dir, source))?;
         let tree = |name: &str| db.open_tree(name);

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Load test: signed `/slack/commands` against `twohats serve` (HTTP mode, temp data dir) with wrk.
+# Usage: scripts/loadtest.sh [text] [seconds] [connections]   e.g. scripts/loadtest.sh "checkin 60" 10 32
+# Prints wrk's req/s, latency percentiles and non-2xx count, then the server's peak RSS (VmHWM).
+# Signatures are computed up front for 1,000 users with a fresh timestamp: valid for Slack's
+# 300 s window, so keep runs short.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+text=${1:-checkin 60}
+seconds=${2:-10}
+connections=${3:-32}
+command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
+cargo build --release --bin twohats >/dev/null 2>&1
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+secret=load-test-secret
+SLACK_BOT_TOKEN=xoxb-load SLACK_SIGNING_SECRET=$secret SLACK_API_URL=http://127.0.0.1:9/api \
+TWOHATS_LISTEN=127.0.0.1:$port TWOHATS_DATA_DIR=$work/db RUST_LOG=off \
+    ./target/release/twohats serve &
+pid=$!
+trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
+echo "idle: $(grep VmRSS /proc/$pid/status | tr -s ' \t' ' ')"
+
+python3 - "$secret" "$text" > "$work/requests.lua" <<'PY'
+import hashlib, hmac, sys, time, urllib.parse
+secret, text = sys.argv[1], sys.argv[2]
+ts = str(int(time.time()))
+print("local requests = {}")
+for i in range(1000):
+    body = urllib.parse.urlencode({"team_id": "T0LOAD", "user_id": f"U0LOAD{i:04}", "command": "/tlm",
+                                   "text": text, "trigger_id": "1.2.3"})
+    sig = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    print(f'requests[{i + 1}] = wrk.format("POST", "/slack/commands", '
+          f'{{["Content-Type"] = "application/x-www-form-urlencoded", '
+          f'["X-Slack-Request-Timestamp"] = "{ts}", ["X-Slack-Signature"] = "{sig}"}}, "{body}")')
+print("""
+local n = 0
+request = function()
+  n = n % #requests + 1
+  return requests[n]
+end
+done = function(summary, latency, requests)
+  io.write(string.format("p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\\n",
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end""")
+PY
+# Warm-up: each user's first command starts a background profile lookup (against a closed
+# port here); let those finish before measuring.
+wrk -t2 -c8 -d2s -s "$work/requests.lua" "http://127.0.0.1:$port" >/dev/null
+sleep 2
+wrk -t2 -c"$connections" -d"${seconds}s" -s "$work/requests.lua" "http://127.0.0.1:$port" | grep -E "Requests/sec|Non-2xx|p50|requests in|Socket errors"
+echo "peak: $(grep VmHWM /proc/$pid/status | tr -s ' \t' ' ')"
