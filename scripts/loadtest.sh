@@ -10,17 +10,7 @@ text=${1:-checkin 60}
 seconds=${2:-10}
 connections=${3:-32}
 command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
-cargo build --release --bin twohats >/dev/null 2>&1
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-secret=load-test-secret
-SLACK_BOT_TOKEN=xoxb-load SLACK_SIGNING_SECRET=$secret SLACK_API_URL=http://127.0.0.1:9/api \
-TWOHATS_LISTEN=127.0.0.1:$port TWOHATS_DATA_DIR=$work/db RUST_LOG=off \
-    ./target/release/twohats serve &
-pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
-echo "idle: $(grep VmRSS /proc/$pid/status | tr -s ' \t' ' ')"
+source scripts/start-serve.sh
 
 python3 - "$secret" "$text" > "$work/requests.lua" <<'PY'
 import hashlib, hmac, sys, time, urllib.parse

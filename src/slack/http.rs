@@ -74,12 +74,7 @@ pub fn ops_router(bot: Arc<SlackBot>, socket_mode: bool) -> Router {
 }
 
 async fn commands(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
-    let started = Instant::now();
-    let response = commands_inner(&http, &headers, &body).await;
-    http.bot
-        .metrics()
-        .ack("commands", started.elapsed().as_secs_f64());
-    response
+    timed(&http, "commands", commands_inner(&http, &headers, &body)).await
 }
 
 async fn commands_inner(http: &Http, headers: &HeaderMap, body: &Bytes) -> Response {
@@ -93,12 +88,7 @@ async fn commands_inner(http: &Http, headers: &HeaderMap, body: &Bytes) -> Respo
 }
 
 async fn events(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
-    let started = Instant::now();
-    let response = events_inner(&http, &headers, &body).await;
-    http.bot
-        .metrics()
-        .ack("events", started.elapsed().as_secs_f64());
-    response
+    timed(&http, "events", events_inner(&http, &headers, &body)).await
 }
 
 async fn events_inner(http: &Http, headers: &HeaderMap, body: &Bytes) -> Response {
@@ -112,12 +102,12 @@ async fn events_inner(http: &Http, headers: &HeaderMap, body: &Bytes) -> Respons
 }
 
 async fn interactivity(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
-    let started = Instant::now();
-    let response = interactivity_inner(&http, &headers, &body).await;
-    http.bot
-        .metrics()
-        .ack("interactivity", started.elapsed().as_secs_f64());
-    response
+    timed(
+        &http,
+        "interactivity",
+        interactivity_inner(&http, &headers, &body),
+    )
+    .await
 }
 
 async fn interactivity_inner(http: &Http, headers: &HeaderMap, body: &Bytes) -> Response {
@@ -135,6 +125,20 @@ async fn interactivity_inner(http: &Http, headers: &HeaderMap, body: &Bytes) -> 
         return bad_request("no interaction payload");
     };
     respond(http.bot.interaction(payload).await)
+}
+
+/// Runs a handler and records how long Slack waited for its answer.
+async fn timed(
+    http: &Http,
+    route: &str,
+    handler: impl std::future::Future<Output = Response>,
+) -> Response {
+    let started = Instant::now();
+    let response = handler.await;
+    http.bot
+        .metrics()
+        .ack(route, started.elapsed().as_secs_f64());
+    response
 }
 
 /// A request that failed verification: 401, and nothing else happens.
