@@ -365,8 +365,9 @@ impl Store {
         })
     }
 
-    /// Deletes everything the user owns: their record, every history row, the digests they
-    /// subscribed, and their membership in others'. Other TLMs' own records (a roster that
+    /// Deletes everything the user owns: their record, every history row, their scheduled
+    /// messages and ledger entries, the digests they subscribed, and their membership in
+    /// others'. Other TLMs' own records (a roster that
     /// names this user, a 1:1 logged with them) are those TLMs' data and stay.
     pub fn forget_user(&self, scope: &Scope) -> Result<Forgotten> {
         let mut gone = Forgotten::default();
@@ -382,6 +383,7 @@ impl Store {
         if self.users.remove(&prefix)?.is_some() {
             gone.rows += 1;
         }
+        gone.rows += self.forget_scheduled(&scope.team, scope.user.as_str())?;
         for mut sub in self.subscriptions(&scope.team)? {
             if sub.owner == scope.user {
                 self.delete_subscription(&scope.team, &sub.channel.id)?;

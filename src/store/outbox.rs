@@ -180,6 +180,32 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a user's scheduled messages and their ledger entries (for `forget`): the
+    /// ledger keys and the outbox addresses carry the user's id. Returns how many rows.
+    pub(super) fn forget_scheduled(&self, team: &TeamId, user: &str) -> Result<usize> {
+        let mut prefix = keys::team_prefix(team);
+        prefix.extend_from_slice(user.as_bytes());
+        prefix.push(0);
+        let mut ledger = sled::Batch::default();
+        let mut n = 0;
+        for row in self.ledger.scan_prefix(&prefix) {
+            ledger.remove(row?.0);
+            n += 1;
+        }
+        let mut outbox = sled::Batch::default();
+        for row in self.outbox.iter() {
+            let (key, value) = row?;
+            let item: OutboxItem = decode_in(OUTBOX, &value)?;
+            if item.team == *team && item.channel == user {
+                outbox.remove(key);
+                n += 1;
+            }
+        }
+        self.ledger.apply_batch(ledger)?;
+        self.outbox.apply_batch(outbox)?;
+        Ok(n)
+    }
+
     /// How a claimed message ended, if it was claimed.
     pub fn claim_state(&self, key: &LedgerKey) -> Result<Option<Claim>> {
         match self.ledger.get(key.as_bytes())? {

@@ -129,6 +129,15 @@ fn forget_leaves_nothing_with_the_users_id_in_any_tree() {
     let (bot, _) = team_with_secrets();
     bot.run("bob", "digest #ops"); // bob owns a digest too
     bot.run("bob", "snooze wins");
+    // A delivered summary and a queued prompt: the ledger and outbox name bob too.
+    let friday = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 27, 16, 0, 0).unwrap();
+    bot.app.tick(friday).unwrap();
+    bot.app.drain_outbox_to(friday, |_| {}).unwrap();
+    bot.app.tick(friday + Duration::days(7)).unwrap();
+    assert!(
+        bot.app.store().outbox_len() > 0,
+        "something is queued for bob and the others"
+    );
     bot.run("bob", "pause 1w");
     bot.run("bob", "forget confirm");
     let needle = b"UBOB";
