@@ -88,10 +88,10 @@ impl App {
 
     /// Creates the actor's record on first contact and remembers their name; returns it.
     /// Not durable by itself: the caller's next write is followed by `durable`.
-    fn touch(&self, actor: &Actor, now: DateTime<Utc>) -> Result<UserRecord> {
+    fn touch(&self, actor: &Actor, now: DateTime<Utc>) -> Result<(UserRecord, Tz)> {
         self.store.update_user(&actor.scope, now, |r| {
             remember_name(r, actor);
-            Ok(r.clone())
+            Ok((r.clone(), self.zone(r, actor.profile_tz)))
         })
     }
 
@@ -101,7 +101,20 @@ impl App {
     }
 
     fn checkin(&self, actor: &Actor, quick: QuickCheckin, now: DateTime<Utc>) -> Result<Reply> {
-        let (tz, today) = self.today(actor, now)?;
+        // The record first, in one read-modify-write: it gives the zone (so the local day)
+        // and carries the critical-path flag a `cp` check-in turns on.
+        let (record, tz) = self.store.update_user(&actor.scope, now, |r| {
+            remember_name(r, actor);
+            let tz = self.zone(r, actor.profile_tz);
+            if quick.critical_path && r.critical_path.is_none() {
+                r.critical_path = Some(CriticalPath {
+                    since: local_date(now, tz),
+                    what: None,
+                });
+            }
+            Ok::<_, AppError>((r.clone(), tz))
+        })?;
+        let today = local_date(now, tz);
         let checkin = CheckIn {
             date: today,
             at: now,
@@ -112,17 +125,6 @@ impl App {
             kinds: quick.kinds,
             note: quick.note,
         };
-        // The record first: it carries the critical-path flag a `cp` check-in turns on.
-        let record = self.store.update_user(&actor.scope, now, |r| {
-            remember_name(r, actor);
-            if checkin.critical_path && r.critical_path.is_none() {
-                r.critical_path = Some(CriticalPath {
-                    since: today,
-                    what: None,
-                });
-            }
-            Ok::<_, AppError>(r.clone())
-        })?;
         self.store.add_checkin(&actor.scope, &checkin)?;
         self.store.durable()?;
 
@@ -157,30 +159,31 @@ impl App {
         date: Option<NaiveDate>,
         now: DateTime<Utc>,
     ) -> Result<Reply> {
-        let (_, today) = self.today(actor, now)?;
-        let date = date.unwrap_or(today);
         if with.id == actor.scope.user {
             return Err(AppError::rejected(
                 CommandName::OneOnOne,
                 "A 1:1 takes two — mention the person you met.",
             ));
         }
-        if date > today {
-            return Err(AppError::rejected(
-                CommandName::OneOnOne,
-                format!(
-                    "{} is in the future — log a 1:1 once it has happened.",
-                    date
-                ),
-            ));
-        }
-        if (today - date).num_days() > ONE_ON_ONE_MAX_AGE_DAYS {
-            return Err(AppError::rejected(
-                CommandName::OneOnOne,
-                format!("{date} is more than a year ago — check the date (YYYY-MM-DD)."),
-            ));
-        }
-        let record = self.touch(actor, now)?;
+        // Validated inside the record update: a refusal returns before anything is written.
+        let (record, date) = self.store.update_user(&actor.scope, now, |r| {
+            let today = local_date(now, self.zone(r, actor.profile_tz));
+            let date = date.unwrap_or(today);
+            if date > today {
+                return Err(AppError::rejected(
+                    CommandName::OneOnOne,
+                    format!("{date} is in the future — log a 1:1 once it has happened."),
+                ));
+            }
+            if (today - date).num_days() > ONE_ON_ONE_MAX_AGE_DAYS {
+                return Err(AppError::rejected(
+                    CommandName::OneOnOne,
+                    format!("{date} is more than a year ago — check the date (YYYY-MM-DD)."),
+                ));
+            }
+            remember_name(r, actor);
+            Ok((r.clone(), date))
+        })?;
         let entry = crate::domain::team::OneOnOne {
             with: with.clone(),
             date,
@@ -327,8 +330,8 @@ impl App {
     }
 
     fn win(&self, actor: &Actor, text: String, public: bool, now: DateTime<Utc>) -> Result<Reply> {
-        let (tz, today) = self.today(actor, now)?;
-        self.touch(actor, now)?;
+        let (_, tz) = self.touch(actor, now)?;
+        let today = local_date(now, tz);
         self.store.add_win(
             &actor.scope,
             &Win {
@@ -366,8 +369,8 @@ impl App {
     }
 
     fn fire(&self, actor: &Actor, kind: FireKind, now: DateTime<Utc>) -> Result<Reply> {
-        let (tz, today) = self.today(actor, now)?;
-        self.touch(actor, now)?;
+        let (_, tz) = self.touch(actor, now)?;
+        let today = local_date(now, tz);
         self.store.add_fire(
             &actor.scope,
             &Fire {
