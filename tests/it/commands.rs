@@ -69,9 +69,9 @@ fn a_second_checkin_on_a_day_replaces_the_first_in_the_balance() {
         out.contains("Your target is 50%"),
         "one day counted once: {out}"
     );
-    match bot.run("ann", "summary") {
-        Reply::Summary(s) => assert_eq!(s.balance.map(|b| (b.eng_pct, b.days)), Some((90, 1))),
-        other => panic!("{other:?}"),
+    {
+        let s = bot.summary("ann");
+        assert_eq!(s.balance.map(|b| (b.eng_pct, b.days)), Some((90, 1)))
     }
 }
 
@@ -216,9 +216,9 @@ fn critical_path_on_and_off() {
     assert!(bot
         .say("ann", "cp on")
         .starts_with("Still noted: you're on the critical path since Fri 27 Nov (auth rewrite)."));
-    match bot.run("ann", "summary") {
-        Reply::Summary(s) => assert!(s.nudges.iter().any(|n| n.kind() == NudgeKind::CriticalPath)),
-        other => panic!("{other:?}"),
+    {
+        let s = bot.summary("ann");
+        assert!(s.nudges.iter().any(|n| n.kind() == NudgeKind::CriticalPath))
     }
     assert!(bot
         .say("ann", "cp off")
@@ -241,9 +241,9 @@ fn both_fires_in_one_week_bring_the_triage_prompt_and_clear_puts_them_out() {
         bot.say("ann", "fire clear"),
         "Cleared this week's fires (incident, people). Good to have them out."
     );
-    match bot.run("ann", "summary") {
-        Reply::Summary(s) => assert!(s.fires.is_empty() && s.nudges.is_empty(), "{s:?}"),
-        other => panic!("{other:?}"),
+    {
+        let s = bot.summary("ann");
+        assert!(s.fires.is_empty() && s.nudges.is_empty(), "{s:?}")
     }
     assert_eq!(
         bot.say("ann", "fire clear"),
@@ -360,20 +360,20 @@ fn pause_and_resume() {
         .starts_with("Paused through Thu 10 Dec: no prompts, nudges or summaries"));
     bot.advance(Duration::days(20)); // still paused on day 13
     bot.now -= Duration::days(7);
-    match bot.run("ann", "summary") {
-        Reply::Summary(s) => assert!(s.paused.is_some() && s.nudges.is_empty(), "{s:?}"),
-        other => panic!("{other:?}"),
+    {
+        let s = bot.summary("ann");
+        assert!(s.paused.is_some() && s.nudges.is_empty(), "{s:?}")
     }
     assert_eq!(
         bot.say("ann", "resume"),
         "Welcome back. Prompts and summaries pick up at their next scheduled time."
     );
-    match bot.run("ann", "summary") {
-        Reply::Summary(s) => assert!(
+    {
+        let s = bot.summary("ann");
+        assert!(
             s.paused.is_none() && !s.nudges.is_empty(),
             "bob is overdue again: {s:?}"
-        ),
-        other => panic!("{other:?}"),
+        )
     }
     let pauses = bot.export("ann").settings.unwrap().pauses;
     assert_eq!(pauses.len(), 1);
@@ -479,9 +479,9 @@ fn snooze_quiets_one_nudge_kind_for_a_week() {
     assert!(bot
         .say("ann", "snooze cp")
         .starts_with("Snoozed the `cp` nudge through Thu 3 Dec."));
-    let kinds = |bot: &Bot| match bot.run("ann", "summary") {
-        Reply::Summary(s) => s.nudges.iter().map(|n| n.kind()).collect::<Vec<_>>(),
-        other => panic!("{other:?}"),
+    let kinds = |bot: &Bot| {
+        let s = bot.summary("ann");
+        s.nudges.iter().map(|n| n.kind()).collect::<Vec<_>>()
     };
     assert!(!kinds(&bot).contains(&NudgeKind::CriticalPath));
     bot.advance(Duration::days(7));

@@ -1,6 +1,6 @@
 //! The scheduler with a controlled clock: who gets what, when, and never twice.
 
-use crate::support::{scope, Bot};
+use crate::support::Bot;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use twohats::render::text::to_text;
 use twohats::store::OutboxItem;
@@ -221,5 +221,4 @@ fn the_team_size_nudge_repeats_monthly_not_weekly() {
         vec![false, false, false, false, true, false],
         "a month after the change, once"
     );
-    let _ = scope("ann");
 }

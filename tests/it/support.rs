@@ -41,6 +41,15 @@ impl Bot {
         )
     }
 
+    /// `/tlm summary` as `user`: the composed summary, not its rendering.
+    #[track_caller]
+    pub fn summary(&self, user: &str) -> twohats::domain::summary::Summary {
+        match self.run(user, "summary") {
+            Reply::Summary(s) => *s,
+            other => panic!("expected a summary, got {other:?}"),
+        }
+    }
+
     /// The reply as the console prints it.
     pub fn say(&self, user: &str, text: &str) -> String {
         to_text(&reply_doc(&self.run(user, text)))
