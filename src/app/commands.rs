@@ -1,5 +1,7 @@
-//! One function per `/tlm` command: validate against stored state, write, make it durable,
-//! answer. Parsing already happened; what's left to check needs the user's data or the date.
+//! One function per `/tlm` command: validate against stored state, write, answer. Parsing
+//! already happened; what's left to check needs the user's data or the date. Durability is
+//! the caller's step (see [`super::Unflushed`]): one flush after the whole command, never a
+//! reply before it.
 
 use super::{Actor, App, AppError, Reply, TeamChange};
 use crate::command::{Command, CommandName, DigestAction, JobKind, PauseSpec, QuickCheckin};
@@ -58,7 +60,6 @@ impl App {
             Command::ForgetAsk => Ok(Reply::ForgetAsk),
             Command::Forget => {
                 let gone = self.store.forget_user(&actor.scope)?;
-                self.store.durable()?;
                 Ok(Reply::Forgotten(gone))
             }
             Command::Snooze { kind, days } => self.update(actor, now, |r, today| {
@@ -69,7 +70,7 @@ impl App {
         }
     }
 
-    /// Read-modify-write of the actor's record, then durable. `change` gets the record and
+    /// Read-modify-write of the actor's record. `change` gets the record and
     /// the user's local date; it may run again on a write race, so it only edits the record.
     fn update(
         &self,
@@ -82,12 +83,10 @@ impl App {
             let today = local_date(now, self.zone(record, actor.profile_tz));
             change(record, today)
         })?;
-        self.store.durable()?;
         Ok(reply)
     }
 
     /// Creates the actor's record on first contact and remembers their name; returns it.
-    /// Not durable by itself: the caller's next write is followed by `durable`.
     fn touch(&self, actor: &Actor, now: DateTime<Utc>) -> Result<(UserRecord, Tz)> {
         self.store.update_user(&actor.scope, now, |r| {
             remember_name(r, actor);
@@ -126,7 +125,6 @@ impl App {
             note: quick.note,
         };
         self.store.add_checkin(&actor.scope, &checkin)?;
-        self.store.durable()?;
 
         let week = IsoWeek::of(today);
         let this_week = self
@@ -190,7 +188,6 @@ impl App {
             at: now,
         };
         self.store.add_one_on_one(&actor.scope, &entry)?;
-        self.store.durable()?;
         let next_due = record
             .roster
             .iter()
@@ -264,7 +261,6 @@ impl App {
             note_team_size(r, now);
             Ok((r.clone(), TeamChange::Added { added, updated }))
         })?;
-        self.store.durable()?;
         self.team_reply(actor, &record, change, now)
     }
 
@@ -289,7 +285,6 @@ impl App {
             note_team_size(r, now);
             Ok((r.clone(), TeamChange::Removed(people.clone())))
         })?;
-        self.store.durable()?;
         self.team_reply(actor, &record, change, now)
     }
 
@@ -341,7 +336,6 @@ impl App {
                 at: now,
             },
         )?;
-        self.store.durable()?;
         let week_start = start_of_day(IsoWeek::of(today).monday(), tz);
         let this_week = self.store.wins_since(&actor.scope, week_start)?.len();
         Ok(Reply::WinLogged { public, this_week })
@@ -379,7 +373,6 @@ impl App {
                 at: now,
             },
         )?;
-        self.store.durable()?;
         let burning = self.fires_this_week(actor, tz, today)?;
         Ok(Reply::FireLogged {
             kind,
@@ -557,7 +550,6 @@ impl App {
         };
         // Digests show members by name: remember the actor's.
         self.touch(actor, now)?;
-        self.store.durable()?;
         Ok(reply)
     }
 

@@ -4,8 +4,9 @@
 //! Invariants:
 //! - A command is parsed and validated completely before anything is written: bad input
 //!   stores nothing, not even a first-contact record.
-//! - Every reply to a write is returned only after [`Store::durable`]: acknowledged means
-//!   saved.
+//! - Every reply to a write is returned only after its writes are durable: use cases return
+//!   an [`Unflushed`] reply that only [`App::durable`] / [`App::durable_async`] open, after a
+//!   flush that began after the writes. Acknowledged means saved.
 //! - Reads and writes are scoped by the [`Actor`]'s verified (team, user), never by text.
 //! - Internal errors are logged without user content and answered with [`Reply::Failed`].
 
@@ -40,6 +41,34 @@ impl Actor {
             scope,
             name: None,
             profile_tz: None,
+        }
+    }
+}
+
+/// A command's reply whose writes may not be durable yet. The reply is reachable only through
+/// [`App::durable`] or [`App::durable_async`], so nothing can show it before the flush.
+#[must_use = "a reply must not be shown before its writes are durable"]
+pub struct Unflushed {
+    reply: Reply,
+    /// Whose writes must be durable before the reply is shown; `None` when nothing was written.
+    writer: Option<Scope>,
+}
+
+impl Unflushed {
+    fn read_only(reply: Reply) -> Self {
+        Self {
+            reply,
+            writer: None,
+        }
+    }
+
+    fn open(self, flushed: Result<(), StoreError>) -> Reply {
+        match (flushed, self.writer) {
+            (Ok(()), _) | (Err(_), None) => self.reply,
+            (Err(e), Some(scope)) => {
+                tracing::error!(team = %scope.team, user = %scope.user, error = %e, "command failed");
+                Reply::Failed
+            }
         }
     }
 }
@@ -83,18 +112,9 @@ impl App {
         &self.store
     }
 
-    /// Runs one `/tlm` command text for `actor` at `now`.
+    /// Runs one `/tlm` command text for `actor` at `now`; returns once its writes are durable.
     pub fn handle_command(&self, actor: &Actor, text: &str, now: DateTime<Utc>) -> Reply {
-        let command = match parse(text) {
-            Ok(command) => command,
-            Err(e) => {
-                return Reply::Invalid {
-                    message: e.message,
-                    usage: e.command,
-                }
-            }
-        };
-        self.handle(actor, command, now)
+        self.durable(self.handle_command_unflushed(actor, text, now))
     }
 
     /// Runs an already-built command (from a modal or a button) as [`App::handle_command`]
@@ -105,15 +125,62 @@ impl App {
         command: crate::command::Command,
         now: DateTime<Utc>,
     ) -> Reply {
+        self.durable(self.handle_unflushed(actor, command, now))
+    }
+
+    /// [`App::handle_command`] up to, not including, durability: the caller opens the reply
+    /// with [`App::durable`] or [`App::durable_async`].
+    fn handle_command_unflushed(&self, actor: &Actor, text: &str, now: DateTime<Utc>) -> Unflushed {
+        match parse(text) {
+            Ok(command) => self.handle_unflushed(actor, command, now),
+            Err(e) => Unflushed::read_only(Reply::Invalid {
+                message: e.message,
+                usage: e.command,
+            }),
+        }
+    }
+
+    /// [`App::handle`] up to, not including, durability.
+    pub fn handle_unflushed(
+        &self,
+        actor: &Actor,
+        command: crate::command::Command,
+        now: DateTime<Utc>,
+    ) -> Unflushed {
+        let writes = command.may_write();
         match self.run(actor, command, now) {
-            Ok(reply) => reply,
-            Err(AppError::Rejected { message, usage }) => Reply::Invalid { message, usage },
+            Ok(reply) => Unflushed {
+                reply,
+                writer: writes.then(|| actor.scope.clone()),
+            },
+            // A refusal stored nothing and promises nothing: no flush to wait for.
+            Err(AppError::Rejected { message, usage }) => {
+                Unflushed::read_only(Reply::Invalid { message, usage })
+            }
             Err(e) => {
                 // Ids only: notes and names never reach the logs.
                 tracing::error!(team = %actor.scope.team, user = %actor.scope.user, error = %e, "command failed");
-                Reply::Failed
+                Unflushed::read_only(Reply::Failed)
             }
         }
+    }
+
+    /// Blocks until the command's writes are durable, then hands over its reply.
+    pub fn durable(&self, unflushed: Unflushed) -> Reply {
+        if unflushed.writer.is_none() {
+            return unflushed.reply;
+        }
+        let flushed = self.store.durable();
+        unflushed.open(flushed)
+    }
+
+    /// [`App::durable`] without holding a thread while the flush runs.
+    pub async fn durable_async(&self, unflushed: Unflushed) -> Reply {
+        if unflushed.writer.is_none() {
+            return unflushed.reply;
+        }
+        let flushed = self.store.durable_async().await;
+        unflushed.open(flushed)
     }
 
     /// A user's zone: the one they set (or their Slack profile's, saved on first contact),

@@ -80,6 +80,23 @@ pub enum Command {
     Snooze { kind: NudgeKind, days: u32 },
 }
 
+impl Command {
+    /// Whether running it may write to the store (so its reply waits for a flush).
+    pub fn may_write(&self) -> bool {
+        !matches!(
+            self,
+            Command::Help { .. } | Command::CheckinModal | Command::ForgetAsk
+        )
+    }
+
+    /// Whether it reads or deletes everything a user ever stored (milliseconds for a year of
+    /// data, more with a big outbox), rather than a week or a record (microseconds): the Slack
+    /// transport runs these on the blocking pool instead of an async worker.
+    pub fn reads_all_history(&self) -> bool {
+        matches!(self, Command::Export | Command::Forget)
+    }
+}
+
 /// A quick check-in typed after `/tlm checkin`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct QuickCheckin {

@@ -106,17 +106,15 @@ impl SlackBot {
     /// A `/tlm` command: run it, ack with the ephemeral reply.
     pub async fn command(self: &Arc<Self>, cmd: SlashCommand) -> Result<Ack, RequestError> {
         let actor = actor(&cmd.team_id, &cmd.user_id, cmd.user_name.clone())?;
+        let now = self.clock.now();
         // One lookup of the Slack profile per new user (until their first write creates the
         // record), not one per command for people whose profile has no zone.
-        let (first_contact, reply) = self
-            .blocking({
-                let (actor, text) = (actor.clone(), cmd.text.clone());
-                move |bot| {
-                    let new = matches!(bot.app.store().user(&actor.scope), Ok(None));
-                    (new, bot.app.handle_command(&actor, &text, bot.clock.now()))
-                }
-            })
-            .await;
+        let first_contact = matches!(self.app.store().has_user(&actor.scope), Ok(false));
+        let reply = match crate::command::parse(&cmd.text) {
+            Ok(command) => self.run(&actor, command, now).await,
+            // Refused before anything is written: nothing to flush, nothing blocks.
+            Err(_) => self.app.handle_command(&actor, &cmd.text, now),
+        };
         let (command, outcome) = (command_word(&cmd.text), outcome(&reply));
         self.metrics.command(command, outcome);
         tracing::info!(team = %actor.scope.team, user = %actor.scope.user, command, outcome, "slash command");
@@ -186,7 +184,29 @@ impl SlackBot {
         interactions::handle(self, payload).await
     }
 
-    /// Runs store-bound work off the async threads.
+    /// Runs a command and answers once its writes are durable.
+    ///
+    /// Most commands touch one user's record and a week of rows — microseconds — so they run
+    /// right here on the async worker; only the fsync is slow, and the flusher thread does
+    /// that once for every command waiting at the time while this task awaits it. Commands
+    /// that read or delete a user's whole history go to the blocking pool.
+    pub(super) async fn run(
+        self: &Arc<Self>,
+        actor: &Actor,
+        command: crate::command::Command,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Reply {
+        let unflushed = if command.reads_all_history() {
+            let actor = actor.clone();
+            self.blocking(move |bot| bot.app.handle_unflushed(&actor, command, now))
+                .await
+        } else {
+            self.app.handle_unflushed(actor, command, now)
+        };
+        self.app.durable_async(unflushed).await
+    }
+
+    /// Runs store-bound work that may take long off the async threads.
     pub(super) async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&SlackBot) -> T + Send + 'static,

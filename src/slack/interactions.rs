@@ -156,9 +156,7 @@ fn errors(pairs: &[(&str, String)]) -> Ack {
 }
 
 async fn run(bot: &Arc<SlackBot>, actor: &crate::app::Actor, command: Command) -> Reply {
-    let actor = actor.clone();
-    bot.blocking(move |bot| bot.app.handle(&actor, command, bot.clock.now()))
-        .await
+    bot.run(actor, command, bot.clock.now()).await
 }
 
 /// Maps a use case's answer to a modal ack: accepted closes the modal; refused shows the

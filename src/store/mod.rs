@@ -5,12 +5,13 @@
 //!   take a [`Scope`] from the verified request, never from text a user typed.
 //! - Values are versioned JSON (see [`codec`]); an unknown newer version is an error, not a
 //!   guess.
-//! - A write is acknowledged only after [`Store::durable`] returns: a group-committed
-//!   `flush`, so an acknowledged write survives a crash.
+//! - A write is acknowledged only after [`Store::durable`] (or [`Store::durable_async`])
+//!   returns: a `flush` on the flusher thread that began after the write, shared by every
+//!   writer waiting at the time (group commit), so an acknowledged write survives a crash.
 
 pub mod backup;
 mod codec;
-mod commit;
+mod flusher;
 pub mod keys;
 mod outbox;
 
@@ -23,7 +24,8 @@ use crate::domain::team::OneOnOne;
 use crate::domain::user::UserRecord;
 use chrono::{DateTime, NaiveDate, Utc};
 use codec::{decode, encode, CodecError};
-use commit::GroupCommit;
+pub use flusher::FlushError;
+use flusher::Flusher;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -36,6 +38,8 @@ pub enum StoreError {
     Open { path: PathBuf, source: sled::Error },
     #[error("storage error: {0}")]
     Sled(#[from] sled::Error),
+    #[error("could not make the write durable: {0}")]
+    Flush(#[from] FlushError),
     #[error("tree `{tree}`: {source}")]
     Codec {
         tree: &'static str,
@@ -70,7 +74,7 @@ pub struct Store {
     seen_events: sled::Tree,
     ledger: sled::Tree,
     outbox: sled::Tree,
-    group_commit: GroupCommit,
+    flusher: Flusher,
 }
 
 /// Everything one user owns, as `/tlm export` hands it over.
@@ -109,6 +113,14 @@ impl Store {
             .open()
             .map_err(|source| open_error(dir, source))?;
         let tree = |name: &str| db.open_tree(name);
+        let flusher = Flusher::spawn({
+            let db = db.clone();
+            move || db.flush().map(drop)
+        })
+        .map_err(|e| StoreError::Open {
+            path: dir.to_path_buf(),
+            source: sled::Error::Io(e),
+        })?;
         Ok(Self {
             users: tree(USERS)?,
             checkins: tree(CHECKINS)?,
@@ -120,7 +132,7 @@ impl Store {
             ledger: tree(outbox::LEDGER)?,
             outbox: tree(outbox::OUTBOX)?,
             db,
-            group_commit: GroupCommit::default(),
+            flusher,
         })
     }
 
@@ -130,10 +142,16 @@ impl Store {
         Ok(())
     }
 
-    /// Makes every write made before this call durable. Concurrent callers share a flush.
+    /// Blocks until every write made before this call is durable. Concurrent callers share a
+    /// flush.
     pub fn durable(&self) -> Result<()> {
-        self.group_commit.commit(|| self.db.flush().map(drop))?;
-        Ok(())
+        Ok(self.flusher.wait()?)
+    }
+
+    /// [`Store::durable`] for async callers: waits without holding a thread.
+    pub fn durable_async(&self) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        let flushed = self.flusher.wait_async();
+        async move { Ok(flushed.await?) }
     }
 
     // ---- users ----
@@ -143,6 +161,11 @@ impl Store {
             .get(keys::user_prefix(scope))?
             .map(|v| decode_in(USERS, &v))
             .transpose()
+    }
+
+    /// Whether the user has a record, without decoding it.
+    pub fn has_user(&self, scope: &Scope) -> Result<bool> {
+        Ok(self.users.contains_key(keys::user_prefix(scope))?)
     }
 
     /// Read-modify-write of a user's record, created at `now` if new. `change` may run more

@@ -1,5 +1,6 @@
-//! An acknowledged write survives a crash: a real `twohats console` process is fed check-ins,
-//! killed with SIGKILL mid-stream, and every check-in it acknowledged is on disk afterwards.
+//! An acknowledged write survives a crash: a real `twohats console` process, and a real
+//! `twohats serve` taking concurrent slash commands over HTTP, are killed with SIGKILL
+//! mid-stream, and every check-in they acknowledged is on disk afterwards.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -79,4 +80,102 @@ fn every_acknowledged_checkin_survives_sigkill() {
             notes.len()
         );
     }
+}
+
+/// Over HTTP the write happens on an async worker and the ack waits for the flusher thread's
+/// batch: sixteen concurrent senders, and every check-in answered "Checked in" is on disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_checkin_acknowledged_over_http_survives_sigkill() {
+    use crate::slack::{Served, SECRET, TEAM};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    const SENDERS: usize = 16;
+    let mut served = Served::start().await;
+    let url = format!("{}/slack/commands", served.base);
+    let answered = Arc::new(AtomicUsize::new(0));
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|sender| {
+            let (url, answered) = (url.clone(), answered.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let user = format!("U0SEND{sender:02}");
+                let mut acked = Vec::new();
+                for i in 0.. {
+                    let note = format!("s{sender}n{i}");
+                    let body = serde_urlencoded::to_string([
+                        ("team_id", TEAM),
+                        ("user_id", user.as_str()),
+                        ("command", "/tlm"),
+                        ("text", &format!("checkin 50 {note}")),
+                    ])
+                    .unwrap();
+                    let ts = chrono::Utc::now().timestamp().to_string();
+                    let signature = twohats::slack::verify::sign(SECRET, &ts, body.as_bytes());
+                    let sent = http
+                        .post(&url)
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .header("x-slack-request-timestamp", ts)
+                        .header("x-slack-signature", signature)
+                        .body(body)
+                        .send()
+                        .await;
+                    // After the kill every request fails: that ends this sender.
+                    let Ok(response) = sent else { break };
+                    let Ok(reply) = response.json::<serde_json::Value>().await else {
+                        break;
+                    };
+                    if crate::slack::reply_text(&reply).contains("Checked in") {
+                        acked.push(note);
+                        answered.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                (user, acked)
+            })
+        })
+        .collect();
+
+    for _ in 0..2_000 {
+        if answered.load(Ordering::SeqCst) >= ACKED {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(
+        answered.load(Ordering::SeqCst) >= ACKED,
+        "serve answered only {} check-ins; log:\n{}",
+        answered.load(Ordering::SeqCst),
+        served.logs()
+    );
+    let killed = Command::new("kill")
+        .args(["-KILL", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut acked = Vec::new();
+    for sender in senders {
+        acked.push(sender.await.unwrap());
+    }
+
+    served.child.wait().unwrap();
+    let store = Store::open(&served.data_dir.path().join("db")).expect("reopen after the crash");
+    let mut total = 0;
+    for (user, notes) in acked {
+        let scope = Scope::new(TeamId::parse(TEAM).unwrap(), UserId::parse(&user).unwrap());
+        let on_disk: Vec<String> = store
+            .export_user(&scope)
+            .unwrap()
+            .checkins
+            .into_iter()
+            .filter_map(|c| c.note)
+            .collect();
+        for note in notes {
+            assert!(
+                on_disk.contains(&note),
+                "acknowledged check-in {note} was lost"
+            );
+            total += 1;
+        }
+    }
+    assert!(total >= ACKED);
 }
