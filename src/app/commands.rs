@@ -127,10 +127,17 @@ impl App {
         self.store.add_checkin(&actor.scope, &checkin)?;
 
         let week = IsoWeek::of(today);
-        let this_week = self
-            .store
-            .checkins_since(&actor.scope, start_of_day(week.monday(), tz))?;
-        let balance = week_balance(&day_shares(&this_week), week);
+        // Only each day's last check-in counts, so read that one per day: a reply costs the
+        // same on the fifth check-in of the week as on the five-hundredth.
+        let mut days_last = Vec::with_capacity(7);
+        for day in week.monday().iter_days().take_while(|day| *day <= today) {
+            let (from, until) = (
+                start_of_day(day, tz),
+                start_of_day(day.succ_opt().unwrap_or(day), tz),
+            );
+            days_last.extend(self.store.last_checkin_between(&actor.scope, from, until)?);
+        }
+        let balance = week_balance(&day_shares(&days_last), week);
         // Only what this check-in itself raised: a low-energy streak or both hats on fire.
         // The rest waits for the summary, so a quick check-in stays quick and quiet.
         let nudges = if checkin.energy.is_some() || !checkin.fires.is_empty() {

@@ -220,6 +220,22 @@ impl Store {
         self.since(&self.checkins, CHECKINS, scope, since)
     }
 
+    /// The check-in recorded last in `[from, until)`, if any: one seek, however many that
+    /// span holds.
+    pub fn last_checkin_between(
+        &self,
+        scope: &Scope,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<CheckIn>> {
+        self.checkins
+            .range(keys::timed_bound(scope, from)..keys::timed_bound(scope, until))
+            .next_back()
+            .transpose()?
+            .map(|(_, v)| decode_in(CHECKINS, &v))
+            .transpose()
+    }
+
     /// 1:1s are keyed by the day they happened, so a back-dated one sorts into place.
     pub fn add_one_on_one(&self, scope: &Scope, one_on_one: &OneOnOne) -> Result<()> {
         self.append(

@@ -25,6 +25,26 @@ fn help_answers_empty_text_help_and_unknown_words() {
 }
 
 #[test]
+fn the_week_so_far_counts_each_days_last_checkin_once() {
+    let mut bot = Bot::new();
+    bot.now -= Duration::days(4); // Monday
+    bot.run("ann", "checkin 10");
+    bot.now += Duration::hours(1);
+    bot.run("ann", "checkin 30"); // Monday's last word
+    bot.now += Duration::days(1);
+    for pct in [90, 0, 50] {
+        bot.now += Duration::minutes(5);
+        bot.run("ann", &format!("checkin {pct}")); // Tuesday ends at 50
+    }
+    bot.now += Duration::days(2); // Thursday
+    let out = bot.say("ann", "checkin 100");
+    assert!(
+        out.contains("This week so far: 60% over 3 days"),
+        "(30 + 50 + 100) / 3 = 60: {out}"
+    );
+}
+
+#[test]
 fn checkin_alone_opens_the_modal() {
     let bot = Bot::new();
     assert!(matches!(bot.run("ann", "checkin"), Reply::CheckinModal));
