@@ -42,6 +42,12 @@ pub struct Metrics {
     pub slack_calls: Family<ApiLabels, Counter>,
     /// 429 answers from Slack.
     pub rate_limited: Counter,
+    /// Store flushes (fsyncs); each makes every write waiting at the time durable.
+    pub store_flushes: Counter,
+    /// Writes made durable; divided by `store_flushes`, how many share an fsync.
+    pub store_durable_waits: Counter,
+    /// Serialises [`Metrics::observe_flushes`], so two scrapes can't both add the same delta.
+    flush_sync: std::sync::Mutex<()>,
 }
 
 fn ack_histogram() -> Histogram {
@@ -60,6 +66,8 @@ impl Metrics {
         let outbox_depth = Gauge::default();
         let slack_calls = Family::<ApiLabels, Counter>::default();
         let rate_limited = Counter::default();
+        let store_flushes = Counter::default();
+        let store_durable_waits = Counter::default();
         registry.register(
             "commands",
             "Slash commands by command word and outcome",
@@ -90,6 +98,16 @@ impl Metrics {
             "429 answers from the Slack Web API",
             rate_limited.clone(),
         );
+        registry.register(
+            "store_flushes",
+            "Store flushes (fsyncs), each shared by every write waiting at the time",
+            store_flushes.clone(),
+        );
+        registry.register(
+            "store_durable_waits",
+            "Writes made durable; divided by store_flushes, the writes sharing each fsync",
+            store_durable_waits.clone(),
+        );
         Arc::new(Self {
             registry,
             commands,
@@ -98,7 +116,25 @@ impl Metrics {
             outbox_depth,
             slack_calls,
             rate_limited,
+            store_flushes,
+            store_durable_waits,
+            flush_sync: std::sync::Mutex::new(()),
         })
+    }
+
+    /// Brings the store's flush counters up to date (they are counted by the flusher thread,
+    /// which knows nothing of metrics); called on each scrape.
+    pub fn observe_flushes(&self, stats: crate::store::FlushStats) {
+        let _one_at_a_time = self
+            .flush_sync
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (counter, now) in [
+            (&self.store_flushes, stats.flushes),
+            (&self.store_durable_waits, stats.waits),
+        ] {
+            counter.inc_by(now.saturating_sub(counter.get()));
+        }
     }
 
     /// The Prometheus text exposition.
@@ -150,6 +186,14 @@ mod tests {
         m.ack("commands", 0.002);
         m.slack_call("chat.postMessage", "429");
         m.outbox_depth.set(3);
+        m.observe_flushes(crate::store::FlushStats {
+            flushes: 2,
+            waits: 5,
+        });
+        m.observe_flushes(crate::store::FlushStats {
+            flushes: 4,
+            waits: 9,
+        });
         let text = m.encode();
         for needle in [
             "twohats_commands_total{command=\"checkin\",outcome=\"ok\"} 1",
@@ -158,6 +202,8 @@ mod tests {
             "twohats_slack_rate_limited_total 1",
             "twohats_outbox_depth 3",
             "twohats_scheduler_lag_seconds_count 0",
+            "twohats_store_flushes_total 4",
+            "twohats_store_durable_waits_total 9",
         ] {
             assert!(text.contains(needle), "{needle} missing from\n{text}");
         }

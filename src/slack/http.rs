@@ -59,6 +59,8 @@ pub fn ops_router(bot: Arc<SlackBot>, socket_mode: bool) -> Router {
             get(|State(bot): State<Arc<SlackBot>>| async move {
                 let depth = bot.app().store().outbox_len();
                 bot.metrics()
+                    .observe_flushes(bot.app().store().flush_stats());
+                bot.metrics()
                     .outbox_depth
                     .set(i64::try_from(depth).unwrap_or(i64::MAX));
                 (

@@ -24,7 +24,7 @@ use crate::domain::team::OneOnOne;
 use crate::domain::user::UserRecord;
 use chrono::{DateTime, NaiveDate, Utc};
 use codec::{decode, encode, CodecError};
-pub use flusher::FlushError;
+pub use flusher::{FlushError, FlushStats};
 use flusher::Flusher;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -146,6 +146,11 @@ impl Store {
     /// flush.
     pub fn durable(&self) -> Result<()> {
         Ok(self.flusher.wait()?)
+    }
+
+    /// How many flushes ran and how many durability waits they answered.
+    pub fn flush_stats(&self) -> FlushStats {
+        self.flusher.stats()
     }
 
     /// [`Store::durable`] for async callers: waits without holding a thread.
