@@ -125,7 +125,9 @@ impl Flusher {
                     };
                     let outcome = flush().map_err(|e| FlushError::Failed(Arc::new(e)));
                     shared.flushes.fetch_add(1, Ordering::Relaxed);
-                    shared.waits.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    shared
+                        .waits
+                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
                     for waiter in batch {
                         waiter.answer(outcome.clone());
                     }

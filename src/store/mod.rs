@@ -24,8 +24,8 @@ use crate::domain::team::OneOnOne;
 use crate::domain::user::UserRecord;
 use chrono::{DateTime, NaiveDate, Utc};
 use codec::{decode, encode, CodecError};
-pub use flusher::{FlushError, FlushStats};
 use flusher::Flusher;
+pub use flusher::{FlushError, FlushStats};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -50,9 +50,11 @@ pub enum StoreError {
 type Result<T> = std::result::Result<T, StoreError>;
 
 /// sled's page cache. Its default (1 GiB) would let a big store grow the process far past a
-/// small VM's or a container's memory; 32 MiB keeps a team's working set (this week's rows
-/// and every user record) in memory with room to spare.
-const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+/// small VM's or a container's memory. 4 MiB still holds a team's working set (this week's
+/// rows and every user record); under a write flood the cache is most of the peak RSS
+/// (wrk, 10 s of check-ins: 76 MB at 32 MiB, 33 MB at 2 MiB), while 10,000 weekly
+/// summaries from a year-long store take ~10 % longer at 4 MiB than at 32 (BENCHMARKS.md).
+const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// One tree per kind of row. The names are part of the on-disk format.
 const USERS: &str = "users";
