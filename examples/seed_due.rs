@@ -1,16 +1,19 @@
 //! Seeds a store with N users whose weekly summary was due a minute ago, so that the next
 //! `twohats serve` on it starts by queueing N summary DMs — for measuring slash-command
-//! latency while the outbox drains (scripts/drain-load.sh).
+//! latency while the outbox drains (`DRAIN=N scripts/loadtest.sh`) and start-up time with a
+//! store of N users (scripts/startup.sh).
 //!
-//! `cargo run --release --example seed_due -- --data-dir DIR --users 10000`
+//! `cargo run --release --example seed_due -- --data-dir DIR --users 10000 [--days 28]`
 //!
 //! Every user is written through the real use cases (`checkin`, `schedule`), as the console
-//! would, so the store is what a real team's would look like.
+//! would; `--days` adds that many earlier days of check-ins per user through the store's own
+//! API, so the rows are encoded exactly as the bot writes them.
 
 use chrono::{Duration, Timelike, Utc};
 use clap::Parser;
 use std::sync::Arc;
 use twohats::app::{Actor, App, Reply};
+use twohats::domain::checkin::CheckIn;
 use twohats::domain::ids::{Scope, TeamId, UserId};
 use twohats::store::Store;
 
@@ -20,12 +23,19 @@ struct Args {
     data_dir: std::path::PathBuf,
     #[arg(long, default_value_t = 10_000)]
     users: usize,
+    /// Earlier days of check-ins per user, on top of today's.
+    #[arg(long, default_value_t = 0)]
+    days: i64,
+    /// Leave every user on the default schedule (nothing due now): a store as a restart on
+    /// an ordinary day finds it.
+    #[arg(long)]
+    not_due: bool,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let store = Arc::new(Store::open(&args.data_dir)?);
-    let app = App::new(store, chrono_tz::UTC);
+    let app = App::new(store.clone(), chrono_tz::UTC);
     let now = Utc::now();
     // A daily schedule whose latest fire was a minute or two ago (UTC, the default zone): the
     // first tick after start-up finds every user's summary due and still relevant.
@@ -37,18 +47,47 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             team.clone(),
             UserId::parse(&format!("U0DRAIN{i:05}"))?,
         ));
-        for text in ["checkin 55 energy=4", schedule.as_str()] {
+        for day in 1..=args.days {
+            let at = now - Duration::days(day);
+            store.add_checkin(
+                &actor.scope,
+                &CheckIn {
+                    date: at.date_naive(),
+                    at,
+                    eng_pct: (i as i64 * 7 + day * 13).rem_euclid(101) as u8,
+                    energy: Some(3),
+                    critical_path: day % 5 == 0,
+                    fires: Vec::new(),
+                    kinds: Vec::new(),
+                    note: Some(format!("day {day}: reviews and a design doc")),
+                },
+            )?;
+        }
+        let texts = if args.not_due {
+            &["checkin 55 energy=4"][..]
+        } else {
+            &["checkin 55 energy=4", schedule.as_str()][..]
+        };
+        for text in texts {
             let reply = app.handle_command(&actor, text, now);
             if matches!(reply, Reply::Invalid { .. } | Reply::Failed) {
                 return Err(format!("seeding `{text}` failed: {reply:?}").into());
             }
         }
     }
+    let due = if args.not_due {
+        "nothing due".to_string()
+    } else {
+        format!(
+            "summaries due at {:02}:{:02} UTC",
+            fire.hour(),
+            fire.minute()
+        )
+    };
     println!(
-        "seeded {} users, summaries due at {:02}:{:02} UTC",
+        "seeded {} users with {} days of check-ins, {due}",
         args.users,
-        fire.hour(),
-        fire.minute()
+        args.days + 1
     );
     Ok(())
 }

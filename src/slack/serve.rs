@@ -51,12 +51,6 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         })?;
     let addr = listener.local_addr().map_err(ServeError::Server)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let scheduler = tokio::spawn(super::outbox::run(
-        bot.clone(),
-        Pacing::default(),
-        TICK_EVERY,
-        stopped.clone(),
-    ));
 
     // The HTTP side first, so /healthz answers while Socket Mode connects.
     let (routes, socket_mode) = match &config.mode {
@@ -74,6 +68,14 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             })
             .into_future(),
     );
+    // The scheduler after the listener: its first tick (catching up on a whole store) is
+    // background work and must not hold up the first answer to a health probe.
+    let scheduler = tokio::spawn(super::outbox::run(
+        bot.clone(),
+        Pacing::default(),
+        TICK_EVERY,
+        stopped.clone(),
+    ));
     tracing::info!(%addr, socket_mode, "twohats serving");
     let socket = match &config.mode {
         Mode::Socket { app_token } => Some(
