@@ -107,14 +107,17 @@ impl SlackBot {
     pub async fn command(self: &Arc<Self>, cmd: SlashCommand) -> Result<Ack, RequestError> {
         let actor = actor(&cmd.team_id, &cmd.user_id, cmd.user_name.clone())?;
         let now = self.clock.now();
-        // One lookup of the Slack profile per new user (until their first write creates the
-        // record), not one per command for people whose profile has no zone.
-        let first_contact = matches!(self.app.store().has_user(&actor.scope), Ok(false));
+        let had_record = !matches!(self.app.store().has_user(&actor.scope), Ok(false));
         let reply = match crate::command::parse(&cmd.text) {
             Ok(command) => self.run(&actor, command, now).await,
             // Refused before anything is written: nothing to flush, nothing blocks.
             Err(_) => self.app.handle_command(&actor, &cmd.text, now),
         };
+        // One lookup of the Slack profile per user: when this command created their record
+        // (the lookup only fills in a record's zone). Not one per `help` from someone who has
+        // never written anything, nor one per command for people whose profile has no zone.
+        let first_contact =
+            !had_record && matches!(self.app.store().has_user(&actor.scope), Ok(true));
         let (command, outcome) = (command_word(&cmd.text), outcome(&reply));
         self.metrics.command(command, outcome);
         tracing::info!(team = %actor.scope.team, user = %actor.scope.user, command, outcome, "slash command");

@@ -197,6 +197,20 @@ async fn first_contact_takes_the_time_zone_from_the_slack_profile() {
 }
 
 #[tokio::test]
+async fn the_profile_is_looked_up_once_when_the_first_write_creates_the_record() {
+    let served = Served::start().await;
+    for _ in 0..3 {
+        served.command("U0ANN", "help").await; // writes nothing: nothing to fill in
+    }
+    served.command("U0ANN", "checkin 50").await;
+    served.command("U0ANN", "checkin 60").await;
+    served.calls("/api/users.info", 1).await;
+    // Lookups run after the ack; give any stray ones a moment to arrive before counting.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(served.received("/api/users.info").await.len(), 1);
+}
+
+#[tokio::test]
 async fn oversized_bodies_get_413_and_garbage_gets_400() {
     let served = Served::start().await;
     let huge = format!(
