@@ -94,6 +94,27 @@ pub struct Round {
     pub retried: usize,
     /// Due messages held back by pacing, for the next round.
     pub waiting: usize,
+    /// When the first of those may go: the sender naps until then, not a fixed while.
+    pub next_at: Option<DateTime<Utc>>,
+}
+
+/// How long the sender naps after a round with nothing held back and nothing sent.
+const IDLE_NAP: std::time::Duration = std::time::Duration::from_millis(250);
+/// After a round that sent something: there may be more due beyond this round's batch.
+const BUSY_NAP: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// How long to wait before the next round. A message held back by pacing is sent when its
+/// slot comes (at least 1 ms later, so the loop never spins), not after a fixed idle nap —
+/// otherwise a 20-per-second workspace drains at a few messages a second.
+pub fn nap_after(round: &Round, now: DateTime<Utc>) -> std::time::Duration {
+    match round.next_at {
+        Some(next) => (next - now)
+            .to_std()
+            .unwrap_or_default()
+            .clamp(std::time::Duration::from_millis(1), IDLE_NAP),
+        None if round.sent + round.failed + round.retried > 0 => BUSY_NAP,
+        None => IDLE_NAP,
+    }
 }
 
 /// Sends every due message that pacing allows now. Store errors end the round early and are
@@ -116,8 +137,10 @@ pub async fn deliver_round(bot: &Arc<SlackBot>, pacer: &mut Pacer) -> Round {
             break;
         }
         let now = bot.clock.now();
-        if pacer.slot(&item) > now {
+        let slot = pacer.slot(&item);
+        if slot > now {
             round.waiting += 1;
+            round.next_at = Some(round.next_at.map_or(slot, |next| next.min(slot)));
             continue;
         }
         let doc = &item.doc;
@@ -202,15 +225,49 @@ pub async fn run(
             next_tick = tokio::time::Instant::now() + tick_every;
         }
         let round = deliver_round(&bot, &mut pacer).await;
-        // Busy while there is work that pacing allows; otherwise a short nap.
-        let nap = if round.sent + round.failed + round.retried > 0 {
-            std::time::Duration::from_millis(10)
-        } else {
-            std::time::Duration::from_millis(250)
-        };
+        let nap = nap_after(&round, bot.clock.now());
         tokio::select! {
             _ = tokio::time::sleep(nap) => {}
             _ = stop.changed() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration as StdDuration;
+
+    fn at(ms: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + Duration::milliseconds(ms)
+    }
+
+    #[test]
+    fn a_paced_message_is_sent_when_its_slot_comes_not_after_an_idle_nap() {
+        let held = Round {
+            sent: 1,
+            waiting: 400,
+            next_at: Some(at(50)),
+            ..Round::default()
+        };
+        assert_eq!(nap_after(&held, at(0)), StdDuration::from_millis(50));
+        // A slot already past (the round itself took a while) still naps a little.
+        assert_eq!(nap_after(&held, at(80)), StdDuration::from_millis(1));
+        // A slot far off (a channel's 1 s gap) is rechecked at the idle pace.
+        let far = Round {
+            next_at: Some(at(5_000)),
+            ..Round::default()
+        };
+        assert_eq!(nap_after(&far, at(0)), IDLE_NAP);
+    }
+
+    #[test]
+    fn nothing_held_back_naps_short_after_progress_and_long_when_idle() {
+        let busy = Round {
+            sent: 3,
+            ..Round::default()
+        };
+        assert_eq!(nap_after(&busy, at(0)), BUSY_NAP);
+        assert_eq!(nap_after(&Round::default(), at(0)), IDLE_NAP);
     }
 }

@@ -147,6 +147,11 @@ async fn a_refused_message_is_recorded_and_does_not_block_the_rest() {
         (1, 1),
         "refused; the next waits its workspace slot"
     );
+    assert_eq!(
+        round.next_at,
+        Some(p.clock.now() + Duration::milliseconds(50)),
+        "the sender knows when that slot comes (20 a second)"
+    );
     p.clock.advance(Duration::milliseconds(50));
     let round = deliver_round(&p.bot, &mut pacer).await;
     assert_eq!((round.sent, round.failed, round.retried), (1, 0, 0));
