@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Start-up time with a store of N users: seeds one (examples/seed_due.rs, N users with D
 # earlier days of check-ins each and nothing due, cached under target/bench-data/), then
-# starts `twohats serve`
-# on a copy R times and prints the time from exec to the first 200 on /healthz and on /readyz,
-# and the RSS once healthy. Usage: scripts/startup.sh [users] [days] [runs]
+# starts `twohats serve` on a copy R times and prints the time from exec to the first 200 on
+# /healthz and on /readyz, and the RSS once healthy. Usage: scripts/startup.sh [users] [days] [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-10000}
