@@ -62,10 +62,11 @@ impl Unflushed {
         }
     }
 
-    fn open(self, flushed: Result<(), StoreError>) -> Reply {
-        match (flushed, self.writer) {
-            (Ok(()), _) | (Err(_), None) => self.reply,
-            (Err(e), Some(scope)) => {
+    /// The reply once `flushed` says whether `scope`'s writes are durable.
+    fn open(self, scope: &Scope, flushed: Result<(), StoreError>) -> Reply {
+        match flushed {
+            Ok(()) => self.reply,
+            Err(e) => {
                 tracing::error!(team = %scope.team, user = %scope.user, error = %e, "command failed");
                 Reply::Failed
             }
@@ -166,21 +167,19 @@ impl App {
     }
 
     /// Blocks until the command's writes are durable, then hands over its reply.
-    pub fn durable(&self, unflushed: Unflushed) -> Reply {
-        if unflushed.writer.is_none() {
-            return unflushed.reply;
+    pub fn durable(&self, mut unflushed: Unflushed) -> Reply {
+        match unflushed.writer.take() {
+            None => unflushed.reply,
+            Some(scope) => unflushed.open(&scope, self.store.durable()),
         }
-        let flushed = self.store.durable();
-        unflushed.open(flushed)
     }
 
     /// [`App::durable`] without holding a thread while the flush runs.
-    pub async fn durable_async(&self, unflushed: Unflushed) -> Reply {
-        if unflushed.writer.is_none() {
-            return unflushed.reply;
+    pub async fn durable_async(&self, mut unflushed: Unflushed) -> Reply {
+        match unflushed.writer.take() {
+            None => unflushed.reply,
+            Some(scope) => unflushed.open(&scope, self.store.durable_async().await),
         }
-        let flushed = self.store.durable_async().await;
-        unflushed.open(flushed)
     }
 
     /// A user's zone: the one they set (or their Slack profile's, saved on first contact),

@@ -62,17 +62,7 @@ fn every_acknowledged_checkin_survives_sigkill() {
     );
 
     let store = Store::open(dir.path()).expect("reopen after the crash");
-    let scope = Scope::new(
-        TeamId::parse("TCONSOLE").unwrap(),
-        UserId::parse("UANN").unwrap(),
-    );
-    let notes: Vec<String> = store
-        .export_user(&scope)
-        .unwrap()
-        .checkins
-        .into_iter()
-        .filter_map(|c| c.note)
-        .collect();
+    let notes = notes_on_disk(&store, "TCONSOLE", "UANN");
     for i in acked {
         assert!(
             notes.contains(&format!("n{i}")),
@@ -161,14 +151,7 @@ async fn every_checkin_acknowledged_over_http_survives_sigkill() {
     let store = Store::open(&served.data_dir.path().join("db")).expect("reopen after the crash");
     let mut total = 0;
     for (user, notes) in acked {
-        let scope = Scope::new(TeamId::parse(TEAM).unwrap(), UserId::parse(&user).unwrap());
-        let on_disk: Vec<String> = store
-            .export_user(&scope)
-            .unwrap()
-            .checkins
-            .into_iter()
-            .filter_map(|c| c.note)
-            .collect();
+        let on_disk = notes_on_disk(&store, TEAM, &user);
         for note in notes {
             assert!(
                 on_disk.contains(&note),
@@ -178,4 +161,16 @@ async fn every_checkin_acknowledged_over_http_survives_sigkill() {
         }
     }
     assert!(total >= ACKED);
+}
+
+/// The notes of every check-in stored for a user: each test's check-ins carry a unique note.
+fn notes_on_disk(store: &Store, team: &str, user: &str) -> Vec<String> {
+    let scope = Scope::new(TeamId::parse(team).unwrap(), UserId::parse(user).unwrap());
+    store
+        .export_user(&scope)
+        .unwrap()
+        .checkins
+        .into_iter()
+        .filter_map(|c| c.note)
+        .collect()
 }
