@@ -65,8 +65,8 @@ pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    /// Slack's published example, as shipped in the shared spec folder.
-    const VECTOR: &str = include_str!("../../../shared/spec/slack-signing-vector.txt");
+    /// Slack's published example, copied into tests/fixtures/slack.
+    const VECTOR: &str = include_str!("../../tests/fixtures/slack/slack-signing-vector.txt");
 
     fn vector_field(name: &str) -> &'static str {
         VECTOR

@@ -1,4 +1,4 @@
-//! The app manifest against Slack's official JSON schema (shared/spec, beside the crate):
+//! The app manifest against Slack's official JSON schema (copied into tests/fixtures/slack):
 //! the shipped Socket Mode file and the HTTP-mode variant both validate, carry what the bot
 //! needs, and the check itself can fail.
 
@@ -7,7 +7,7 @@ use twohats::slack::manifest::{manifest, MANIFEST_YAML};
 
 const SCHEMA_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/spec/slack-app-manifest.schema.1.0.0.json"
+    "/tests/fixtures/slack/slack-app-manifest.schema.1.0.0.json"
 );
 
 /// Every scope a Web API call or feature of the bot needs.
