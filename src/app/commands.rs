@@ -13,7 +13,7 @@ use crate::domain::nudge::Nudge;
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::summary::fires_in_week;
 use crate::domain::team::{Report, DEFAULT_CADENCE_DAYS, HEALTHY_TEAM_SIZE, MAX_ROSTER};
-use crate::domain::user::{CriticalPath, JobSchedule, Pause, TeamSizeNudged, UserRecord};
+use crate::domain::user::{CriticalPath, JobSchedule, Pause, UserRecord};
 use crate::domain::week::{local_date, short_date, start_of_day, IsoWeek};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -49,7 +49,7 @@ impl App {
                 Ok(Reply::TargetSet { pct })
             }),
             Command::Tz(tz) => self.update(actor, now, |r, _| {
-                r.tz = Some(tz);
+                r.set_tz(tz, now);
                 Ok(Reply::TzSet { tz })
             }),
             Command::Schedule { job, spec } => self.schedule(actor, job, spec, now),
@@ -232,7 +232,8 @@ impl App {
                 "You can't be your own report — add the people you manage.",
             ));
         }
-        let (record, change) = self.store.update_user(&actor.scope, now, |r| {
+        let (record, change, size_before) = self.store.update_user(&actor.scope, now, |r| {
+            let size_before = r.roster.len();
             let today = local_date(now, self.zone(r, actor.profile_tz));
             let (mut added, mut updated) = (Vec::new(), Vec::new());
             for person in &people {
@@ -265,14 +266,14 @@ impl App {
                     ),
                 ));
             }
-            note_team_size(r, now);
-            Ok((r.clone(), TeamChange::Added { added, updated }))
+            Ok((r.clone(), TeamChange::Added { added, updated }, size_before))
         })?;
-        self.team_reply(actor, &record, change, now)
+        self.team_reply(actor, &record, change, size_before, now)
     }
 
     fn team_remove(&self, actor: &Actor, people: Vec<Person>, now: DateTime<Utc>) -> Result<Reply> {
-        let (record, change) = self.store.update_user(&actor.scope, now, |r| {
+        let (record, change, size_before) = self.store.update_user(&actor.scope, now, |r| {
+            let size_before = r.roster.len();
             let strangers: Vec<String> = people
                 .iter()
                 .filter(|p| !r.roster.iter().any(|rep| rep.person.id == p.id))
@@ -289,10 +290,9 @@ impl App {
             }
             r.roster
                 .retain(|rep| !people.iter().any(|p| p.id == rep.person.id));
-            note_team_size(r, now);
-            Ok((r.clone(), TeamChange::Removed(people.clone())))
+            Ok((r.clone(), TeamChange::Removed(people.clone()), size_before))
         })?;
-        self.team_reply(actor, &record, change, now)
+        self.team_reply(actor, &record, change, size_before, now)
     }
 
     fn team_reply(
@@ -300,14 +300,15 @@ impl App {
         actor: &Actor,
         record: &UserRecord,
         change: TeamChange,
+        size_before: usize,
         now: DateTime<Utc>,
     ) -> Result<Reply> {
         let size = record.roster.len();
-        // `note_team_size` stamped the record when this change deserves the one-time nudge.
-        let size_nudge = record
-            .team_size_nudged
-            .filter(|n| n.at == now && n.size == size)
-            .map(|_| Nudge::TeamSize { size });
+        // The reply to a change that leaves the roster outside the healthy range says so. It
+        // stamps nothing: a reply in passing is easily missed, so the next weekly summary —
+        // the message that stays — says it again, and stamps the monthly repeat.
+        let size_nudge = (size != size_before && size > 0 && !HEALTHY_TEAM_SIZE.contains(&size))
+            .then_some(Nudge::TeamSize { size });
         Ok(Reply::Team {
             reports: self.report_statuses(actor, record, now)?,
             change,
@@ -418,7 +419,8 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<Reply> {
         self.update(actor, now, |r, _| {
-            *r.schedule_mut(job) = spec.clone().map_or(JobSchedule::Off, JobSchedule::At);
+            let schedule = spec.clone().map_or(JobSchedule::Off, JobSchedule::At);
+            r.set_schedule(job, schedule, now);
             let tz = self.zone(r, actor.profile_tz);
             let next = spec
                 .as_ref()
@@ -511,10 +513,11 @@ impl App {
                     schedule: None,
                     members: Vec::new(),
                     created: now,
+                    schedule_since: None,
                 });
                 sub.channel = channel.clone();
-                if spec.is_some() {
-                    sub.schedule = spec;
+                if let Some(spec) = spec {
+                    sub.reschedule(spec, now);
                 }
                 // Setting up a digest is opting in to it; `leave` undoes that.
                 if !sub.members.contains(&actor.scope.user) {
@@ -571,16 +574,5 @@ impl App {
 fn remember_name(record: &mut UserRecord, actor: &Actor) {
     if actor.name.is_some() {
         record.label.clone_from(&actor.name);
-    }
-}
-
-/// Stamps the record when the roster's size deserves the team-size nudge now: it is out of
-/// the healthy range and changed since the last nudge (the monthly repeat is the summary's).
-fn note_team_size(record: &mut UserRecord, now: DateTime<Utc>) {
-    let size = record.roster.len();
-    let out_of_range = size > 0 && !HEALTHY_TEAM_SIZE.contains(&size);
-    let changed = record.team_size_nudged.is_none_or(|n| n.size != size);
-    if out_of_range && changed {
-        record.team_size_nudged = Some(TeamSizeNudged { size, at: now });
     }
 }

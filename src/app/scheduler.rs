@@ -9,16 +9,18 @@
 //!   only the latest missed one, because only the latest fire is looked at;
 //! - a local time that happens twice (DST) or a schedule edited the same day claims the same
 //!   local day, so nothing is sent twice;
-//! - a paused user's fire is claimed as skipped, so `resume` picks up at the next fire.
+//! - a paused user's fire is claimed as skipped, so `resume` picks up at the next fire;
+//! - a fire from before the job took its current form (first contact, a schedule or zone
+//!   change, a subscription or its rescheduling) is never sent (`domain::due`).
 
 use super::{App, AppError};
 use crate::command::JobKind;
 use crate::domain::digest::default_digest_schedule;
 use crate::domain::ids::{Person, Scope, TeamId};
 use crate::domain::nudge::Nudge;
-use crate::domain::schedule::{Fire, ScheduleSpec};
+use crate::domain::due::{fire_to_send, Relevance};
+use crate::domain::schedule::ScheduleSpec;
 use crate::domain::user::{TeamSizeNudged, UserRecord};
-use crate::domain::week::{local_date, IsoWeek};
 use crate::render::summary::{checkin_prompt_doc, digest_doc, summary_doc};
 use crate::render::Doc;
 use crate::store::{LedgerKey, OutboxItem, StoreError};
@@ -41,18 +43,6 @@ fn job_name(job: JobKind) -> &'static str {
     match job {
         JobKind::Checkin => "checkin",
         JobKind::Summary => "summary",
-    }
-}
-
-/// Whether a fire is still worth sending at `now`: a check-in prompt on its own local day, a
-/// summary or digest within its own ISO week.
-fn still_relevant(weekly: bool, fire: &Fire, now: DateTime<Utc>, tz: Tz) -> bool {
-    let today = local_date(now, tz);
-    let fire_day = fire.local.date();
-    if weekly {
-        IsoWeek::of(fire_day) == IsoWeek::of(today)
-    } else {
-        fire_day == today
     }
 }
 
@@ -87,7 +77,8 @@ impl App {
                 let Some(spec) = record.schedule(job).effective(job) else {
                     continue;
                 };
-                let Some(fire) = fire_due(&spec, now, tz, job == JobKind::Summary) else {
+                let since = record.job_in_force_since(job);
+                let Some(fire) = fire_to_send(&spec, now, tz, relevance(job), since) else {
                     continue;
                 };
                 let key = LedgerKey::new(
@@ -110,9 +101,10 @@ impl App {
             }
         }
         for (team, sub) in self.store.all_subscriptions()? {
-            let tz = self.owner_tz(&team, &sub)?;
+            let (tz, owner_tz_since) = self.owner_zone(&team, &sub)?;
             let spec = sub.schedule.clone().unwrap_or_else(default_digest_schedule);
-            let Some(fire) = fire_due(&spec, now, tz, true) else {
+            let since = sub.in_force_since(owner_tz_since);
+            let Some(fire) = fire_to_send(&spec, now, tz, Relevance::SameWeek, since) else {
                 continue;
             };
             let key = LedgerKey::new(&team, sub.channel.id.as_str(), "digest", fire.local.date());
@@ -276,10 +268,12 @@ impl App {
     }
 }
 
-/// The latest fire of `spec`, if it is still relevant at `now`.
-fn fire_due(spec: &ScheduleSpec, now: DateTime<Utc>, tz: Tz, weekly: bool) -> Option<Fire> {
-    spec.latest_fire(now, tz)
-        .filter(|fire| still_relevant(weekly, fire, now, tz))
+/// A check-in prompt is worth sending on its day; a summary within its week.
+fn relevance(job: JobKind) -> Relevance {
+    match job {
+        JobKind::Checkin => Relevance::SameDay,
+        JobKind::Summary => Relevance::SameWeek,
+    }
 }
 
 fn outbox_item(

@@ -148,11 +148,18 @@ impl App {
 
     /// A digest runs in the zone of whoever subscribed the channel.
     pub(super) fn owner_tz(&self, team: &TeamId, sub: &Subscription) -> Result<Tz, StoreError> {
+        Ok(self.owner_zone(team, sub)?.0)
+    }
+
+    /// The zone a digest runs in (its owner's) and when the owner last changed it.
+    pub(super) fn owner_zone(
+        &self,
+        team: &TeamId,
+        sub: &Subscription,
+    ) -> Result<(Tz, Option<DateTime<Utc>>), StoreError> {
         let owner = Scope::new(team.clone(), sub.owner.clone());
-        Ok(self
-            .store
-            .user(&owner)?
-            .and_then(|r| r.tz)
-            .unwrap_or(self.default_tz))
+        let record = self.store.user(&owner)?;
+        let tz = record.as_ref().and_then(|r| r.tz).unwrap_or(self.default_tz);
+        Ok((tz, record.and_then(|r| r.tz_since)))
     }
 }

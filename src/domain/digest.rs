@@ -30,6 +30,29 @@ pub struct Subscription {
     #[serde(default)]
     pub members: Vec<UserId>,
     pub created: DateTime<Utc>,
+    /// When the schedule was last changed: fires from before it are never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_since: Option<DateTime<Utc>>,
+}
+
+impl Subscription {
+    /// Sets the schedule, remembering when it changed.
+    pub fn reschedule(&mut self, spec: ScheduleSpec, now: DateTime<Utc>) {
+        if self.schedule.as_ref() != Some(&spec) {
+            self.schedule = Some(spec);
+            self.schedule_since = Some(now);
+        }
+    }
+
+    /// Since when this digest has had its current form, given when its owner's zone last
+    /// changed (the digest runs in the owner's zone): fires before it are never sent.
+    pub fn in_force_since(&self, owner_tz_since: Option<DateTime<Utc>>) -> DateTime<Utc> {
+        [Some(self.created), self.schedule_since, owner_tz_since]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(self.created)
+    }
 }
 
 /// The default digest time: Monday 09:00, about the week that just ended.

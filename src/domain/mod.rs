@@ -4,6 +4,7 @@
 pub mod balance;
 pub mod checkin;
 pub mod digest;
+pub mod due;
 pub mod ids;
 pub mod nudge;
 pub mod schedule;

@@ -47,6 +47,15 @@ pub struct UserRecord {
     /// When the team-size nudge was last shown, and for which size: it repeats monthly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_size_nudged: Option<TeamSizeNudged>,
+    /// When `tz` last changed: fires from before it are never sent (see `domain::due`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tz_since: Option<DateTime<Utc>>,
+    /// When the check-in prompt's schedule last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkin_schedule_since: Option<DateTime<Utc>>,
+    /// When the weekly summary's schedule last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_schedule_since: Option<DateTime<Utc>>,
 }
 
 impl UserRecord {
@@ -64,7 +73,49 @@ impl UserRecord {
             summary_schedule: JobSchedule::Default,
             fires_cleared_at: None,
             team_size_nudged: None,
+            tz_since: None,
+            checkin_schedule_since: None,
+            summary_schedule_since: None,
         }
+    }
+
+    /// Sets the zone, remembering when it changed: fires computed in the old zone are not
+    /// replayed in the new one.
+    pub fn set_tz(&mut self, tz: Tz, now: DateTime<Utc>) {
+        if self.tz != Some(tz) {
+            self.tz = Some(tz);
+            self.tz_since = Some(now);
+        }
+    }
+
+    /// Sets a job's schedule, remembering when: a fire from before the change is never sent.
+    pub fn set_schedule(&mut self, job: JobKind, schedule: JobSchedule, now: DateTime<Utc>) {
+        if *self.schedule(job) != schedule {
+            match job {
+                JobKind::Checkin => {
+                    self.checkin_schedule = schedule;
+                    self.checkin_schedule_since = Some(now);
+                }
+                JobKind::Summary => {
+                    self.summary_schedule = schedule;
+                    self.summary_schedule_since = Some(now);
+                }
+            }
+        }
+    }
+
+    /// Since when a job has had its current form (schedule and zone): its fires before this
+    /// instant are never sent.
+    pub fn job_in_force_since(&self, job: JobKind) -> DateTime<Utc> {
+        let changed = match job {
+            JobKind::Checkin => self.checkin_schedule_since,
+            JobKind::Summary => self.summary_schedule_since,
+        };
+        [Some(self.created), self.tz_since, changed]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(self.created)
     }
 
     /// The pause covering a local date, if any.
@@ -90,13 +141,6 @@ impl UserRecord {
         match job {
             JobKind::Checkin => &self.checkin_schedule,
             JobKind::Summary => &self.summary_schedule,
-        }
-    }
-
-    pub fn schedule_mut(&mut self, job: JobKind) -> &mut JobSchedule {
-        match job {
-            JobKind::Checkin => &mut self.checkin_schedule,
-            JobKind::Summary => &mut self.summary_schedule,
         }
     }
 }

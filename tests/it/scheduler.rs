@@ -66,6 +66,7 @@ fn the_summary_goes_out_at_16_00_in_each_users_own_zone() {
 #[test]
 fn a_daily_schedule_fires_once_per_local_day_across_both_dst_switches() {
     let mut bot = Bot::new();
+    bot.now = utc(2026, 3, 1, 12, 0);
     bot.run("ann", "tz Europe/Berlin");
     bot.run("ann", "schedule summary off");
     bot.run("ann", "schedule checkin daily 02:30");
@@ -203,7 +204,7 @@ fn no_private_marker_reaches_a_scheduled_digest() {
 fn the_team_size_nudge_repeats_monthly_not_weekly() {
     let mut bot = Bot::new();
     bot.now = utc(2026, 11, 2, 9, 0);
-    bot.run("ann", "team add @a @b @c @d @e @f"); // six: said once now
+    bot.run("ann", "team add @a @b @c @d @e @f"); // six: said in the reply, in passing
     bot.run("ann", "schedule checkin off");
     let mut said = Vec::new();
     for week in 0..6 {
@@ -218,7 +219,95 @@ fn the_team_size_nudge_repeats_monthly_not_weekly() {
     }
     assert_eq!(
         said,
-        vec![false, false, false, false, true, false],
-        "a month after the change, once"
+        vec![true, false, false, false, false, true],
+        "in the first weekly summary after the change (the message that stays), then monthly"
     );
+}
+
+/// The instants a person might first write to the bot: every day of a week, at hours that
+/// sit before, on and after the default fire times (Monday 09:00, Friday 15:30 and 16:00).
+fn first_contact_instants() -> Vec<DateTime<Utc>> {
+    let monday = utc(2027, 3, 22, 0, 0);
+    let mut out = Vec::new();
+    for day in 0..7 {
+        for (h, m) in [(0, 30), (8, 59), (9, 5), (15, 45), (15, 59), (16, 30), (22, 45), (23, 50)] {
+            out.push(monday + Duration::days(day) + Duration::hours(h) + Duration::minutes(m));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_new_user_or_channel_is_never_sent_a_fire_from_before_it_existed() {
+    let mut bot = Bot::new();
+    for (i, at) in first_contact_instants().into_iter().enumerate() {
+        bot.now = at;
+        let user = format!("new{i}");
+        bot.run(&user, "checkin 60");
+        bot.run(&user, &format!("digest #chan{i}"));
+        // Two scheduler rounds (serve ticks every 30 s): nothing for the newcomers. Other,
+        // older users may legitimately be due; only the new ones are looked at.
+        for round in 0..2 {
+            bot.now = at + Duration::seconds(30 * round);
+            let sent = tick(&bot);
+            let new: Vec<_> = sent
+                .iter()
+                .filter(|m| m.channel == format!("UNEW{i}") || m.channel == format!("CCHAN{i}"))
+                .collect();
+            assert!(new.is_empty(), "first contact {at}: {new:?}");
+        }
+    }
+}
+
+#[test]
+fn a_new_user_still_gets_the_next_fire_on_time() {
+    let mut bot = Bot::new();
+    bot.now = utc(2026, 11, 29, 22, 45); // Sunday evening
+    bot.run("ann", "checkin 60");
+    bot.run("ann", "digest #eng");
+    assert!(tick(&bot).is_empty());
+    bot.now = utc(2026, 11, 30, 9, 0); // Monday 09:00: the digest
+    let sent = tick(&bot);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].channel, "CENG");
+    bot.now = utc(2026, 12, 4, 16, 0); // Friday 16:00: the summary (the prompt went at 15:30)
+    let sent = tick(&bot);
+    assert!(sent.iter().any(is_summary), "{sent:?}");
+}
+
+#[test]
+fn a_schedule_or_zone_change_never_fires_a_time_already_past() {
+    let mut bot = Bot::new();
+    bot.now = utc(2027, 3, 1, 8, 0); // Monday
+    bot.run("ann", "checkin 60");
+    bot.run("ann", "digest #eng");
+    bot.now = utc(2027, 3, 1, 9, 0);
+    assert!(tick(&bot).iter().any(|m| m.channel == "CENG"), "on time");
+    bot.now = utc(2027, 3, 3, 11, 20); // Wednesday
+    bot.run("ann", "schedule checkin weekdays 09:00");
+    assert!(tick(&bot).is_empty(), "09:00 today has passed");
+    bot.now = utc(2027, 3, 3, 18, 0);
+    bot.run("ann", "digest #eng wed 17:00");
+    assert!(tick(&bot).is_empty(), "17:00 today has passed");
+    bot.now = utc(2027, 3, 5, 10, 0); // Friday
+    assert_eq!(tick(&bot).len(), 1, "the 09:00 prompt, late but its own day");
+    // Friday 10:00 UTC is 19:00 in Tokyo, where the 16:00 summary time has passed.
+    bot.run("ann", "tz Asia/Tokyo");
+    let sent = tick(&bot);
+    assert!(sent.is_empty(), "{sent:?}");
+    // Next Wednesday 17:00 in Tokyo: the rescheduled digest.
+    bot.now = utc(2027, 3, 10, 8, 0);
+    assert!(tick(&bot).iter().any(|m| m.channel == "CENG"));
+}
+
+#[test]
+fn catch_up_after_downtime_still_sends_the_latest_missed_fire_once() {
+    let mut bot = Bot::new();
+    bot.now = utc(2027, 3, 1, 8, 0);
+    bot.run("ann", "schedule checkin off");
+    // Down from before Friday 16:00 until Saturday noon: the summary goes out once.
+    bot.now = utc(2027, 3, 6, 12, 0);
+    let sent = tick(&bot);
+    assert_eq!(sent.iter().filter(|m| is_summary(m)).count(), 1, "{sent:?}");
+    assert!(tick(&bot).is_empty());
 }
