@@ -14,9 +14,9 @@ use std::fmt;
 
 /// Most nudges shown at once: more than three is nagging.
 pub const MAX_SHOWN: usize = 3;
-/// Energy at or below this, in consecutive check-ins, is the burnout signal.
+/// Energy at or below this, on consecutive check-in days, is the burnout signal.
 pub const LOW_ENERGY: u8 = 2;
-/// How many consecutive low-energy check-ins make a pattern.
+/// How many consecutive low-energy days (each day's last check-in) make a pattern.
 pub const LOW_ENERGY_STREAK: usize = 2;
 /// Only check-ins this recent count toward the energy streak.
 pub const ENERGY_LOOKBACK_DAYS: i64 = 14;
@@ -173,21 +173,26 @@ pub fn evaluate(inp: &NudgeInputs<'_>) -> Vec<Nudge> {
     nudges
 }
 
-/// Both hats at 100%: the last [`LOW_ENERGY_STREAK`] check-ins that gave an energy, within
-/// the lookback, were all low.
+/// Both hats at 100%: the last [`LOW_ENERGY_STREAK`] days that gave an energy, within the
+/// lookback, were all low. A day counts once, with its last check-in that gave an energy (as
+/// for the balance): checking in twice on one bad day is one bad day, not a streak.
 fn burnout(inp: &NudgeInputs<'_>) -> Option<Nudge> {
     let since = inp.now - Duration::days(ENERGY_LOOKBACK_DAYS);
-    let energies: Vec<u8> = inp
-        .recent_checkins
-        .iter()
-        .filter(|c| c.at >= since)
-        .filter_map(|c| c.energy)
-        .collect();
-    let streak: Vec<u8> = energies
+    let mut days: Vec<(NaiveDate, u8)> = Vec::new();
+    for checkin in inp.recent_checkins.iter().filter(|c| c.at >= since) {
+        let Some(energy) = checkin.energy else {
+            continue;
+        };
+        match days.last_mut() {
+            Some((date, last)) if *date == checkin.date => *last = energy,
+            _ => days.push((checkin.date, energy)),
+        }
+    }
+    let streak: Vec<u8> = days
         .iter()
         .rev()
-        .take_while(|e| **e <= LOW_ENERGY)
-        .copied()
+        .map(|(_, energy)| *energy)
+        .take_while(|e| *e <= LOW_ENERGY)
         .collect();
     (streak.len() >= LOW_ENERGY_STREAK).then(|| Nudge::Burnout {
         energies: streak.into_iter().rev().collect(),

@@ -99,11 +99,24 @@ fn a_second_checkin_on_a_day_replaces_the_first_in_the_balance() {
 fn low_energy_twice_in_a_row_brings_the_burnout_nudge_at_once() {
     let mut bot = Bot::new();
     bot.say("ann", "checkin 50 energy=2");
-    bot.advance(Duration::hours(1));
+    bot.advance(Duration::days(1));
     let out = bot.say("ann", "checkin 50 energy=1");
     assert!(
         out.contains("Energy 2, 1 in your last 2 check-ins — the slider only goes to 100%"),
         "{out}"
+    );
+}
+
+#[test]
+fn two_low_check_ins_on_one_day_are_one_day_not_a_streak() {
+    let mut bot = Bot::new();
+    bot.say("ann", "checkin 50 energy=2");
+    bot.advance(Duration::hours(1));
+    let out = bot.say("ann", "checkin 50 energy=1");
+    assert!(!out.contains("the slider only goes to 100%"), "{out}");
+    assert!(
+        !bot.say("ann", "summary").contains("the slider only goes to 100%"),
+        "the summary counts the day once too"
     );
 }
 

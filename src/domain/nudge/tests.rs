@@ -115,9 +115,10 @@ fn a_calm_week_is_silent() {
 }
 
 #[test]
-fn burnout_fires_on_two_low_energy_checkins_in_a_row() {
+fn burnout_fires_on_two_low_energy_days_in_a_row() {
     let mut w = World::calm();
-    w.checkins.push(checkin(0, 50, Some(2)));
+    w.checkins.retain(|c| c.date < today() - Duration::days(1));
+    w.checkins.push(checkin(1, 50, Some(2)));
     assert_eq!(w.kinds(), vec![], "one low day is just a day");
     w.checkins.push(checkin(0, 50, Some(1)));
     assert_eq!(
@@ -127,7 +128,29 @@ fn burnout_fires_on_two_low_energy_checkins_in_a_row() {
         }]
     );
     w.checkins.push(checkin(0, 50, Some(4)));
-    assert_eq!(w.kinds(), vec![], "a good check-in after breaks the streak");
+    assert_eq!(
+        w.kinds(),
+        vec![],
+        "a good check-in later the same day is that day's energy"
+    );
+}
+
+#[test]
+fn two_low_check_ins_on_one_day_are_one_low_day() {
+    let mut w = World::calm();
+    w.checkins.retain(|c| c.date < today() - Duration::days(1));
+    w.checkins.push(checkin(0, 50, Some(2)));
+    w.checkins.push(checkin(0, 50, Some(1)));
+    assert_eq!(w.kinds(), vec![], "one bad day, checked in twice");
+    // A day without an energy says nothing about energy: it neither counts nor breaks.
+    w.checkins.insert(w.checkins.len() - 2, checkin(1, 50, Some(2)));
+    w.checkins.insert(w.checkins.len() - 2, checkin(1, 50, None));
+    assert_eq!(
+        w.nudges(),
+        vec![Nudge::Burnout {
+            energies: vec![2, 1]
+        }]
+    );
 }
 
 #[test]
@@ -278,7 +301,8 @@ fn wins_fire_after_two_quiet_weeks() {
 /// Everything at once: the most important first, and a paused or snoozed user hears less.
 fn everything_on_fire() -> World {
     let mut w = World::calm();
-    w.checkins.push(checkin(0, 10, Some(1)));
+    w.checkins.retain(|c| c.date < today() - Duration::days(1));
+    w.checkins.push(checkin(1, 10, Some(1)));
     w.checkins.push(checkin(0, 10, Some(1)));
     w.fires = vec![FireKind::Incident, FireKind::People];
     w.reports[0] = status("A", 30, 7);
