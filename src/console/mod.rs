@@ -49,7 +49,8 @@ pub struct Session {
     clock: ManualClock,
     actor: Actor,
     /// Up to when the scheduler has run: `:tick` replays every fire since, as a bot running
-    /// all along would have.
+    /// all along would have. `:now` resets it; `:advance` leaves it, so the skipped time is
+    /// replayed.
     ticked_until: DateTime<Utc>,
 }
 
@@ -119,7 +120,10 @@ impl Session {
                 format!("You are now @{}.", self.name())
             }),
             ":now" => parse_instant(rest).map(|t| {
+                // Setting the clock is starting the bot at that instant: the next `:tick`
+                // replays from here, whether `t` is before or after the old clock.
                 self.clock.set(t);
+                self.ticked_until = t;
                 format!("The time is now {}.", t.format("%a %Y-%m-%d %H:%M UTC"))
             }),
             ":advance" => parse_duration(rest).map(|d| {

@@ -1,7 +1,7 @@
 //! Delivering scheduled messages: exactly once through 429s, 5xx and crashes.
 
 use super::{fake_slack, posts};
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Datelike, Duration, TimeZone, Utc};
 use serde_json::json;
 use std::process::{Child, Stdio};
 use std::sync::Arc;
@@ -188,8 +188,9 @@ async fn one_channel_gets_at_most_one_message_a_second() {
 
 // ---- crashes: the real binary, killed with SIGKILL ----
 
-fn console(data_dir: &std::path::Path, script: &str) {
-    let (_, err, ok) = crate::support::console(data_dir, &[], script);
+/// Runs a console script with its clock at `at`, as if the user typed it then.
+fn console(data_dir: &std::path::Path, at: chrono::DateTime<Utc>, script: &str) {
+    let (_, err, ok) = crate::support::console(data_dir, &["--now", &at.to_rfc3339()], script);
     assert!(ok, "{err}");
 }
 
@@ -217,12 +218,23 @@ async fn wait_for_posts(slack: &MockServer, n: usize) -> usize {
 #[tokio::test]
 async fn killed_after_claiming_or_after_sending_the_summary_is_delivered_once() {
     let dir = tempfile::tempdir().unwrap();
-    // A daily summary that fired a minute ago (or at midnight, just after midnight).
-    let now = Utc::now();
+    // A daily summary that fired a minute ago (or at midnight, just after midnight), set up
+    // a minute before it fired: a fire from before the schedule existed is never sent.
+    let mut now = Utc::now();
+    let next_week = (now.date_naive() + Duration::days(7 - i64::from(now.weekday().num_days_from_monday())))
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    if next_week - now < Duration::seconds(30) {
+        // A summary is only sent within its own ISO week: don't let serve start in the next.
+        tokio::time::sleep((next_week - now + Duration::seconds(1)).to_std().unwrap()).await;
+        now = Utc::now();
+    }
     let fire =
         (now - Duration::minutes(1)).max(now.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc());
     console(
         dir.path(),
+        fire - Duration::minutes(1),
         &format!(
             "/tlm schedule checkin off\n/tlm schedule summary {} {} * * *\n",
             fire.format("%M"),

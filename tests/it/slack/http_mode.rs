@@ -1,6 +1,9 @@
 //! HTTP mode: signatures, every command, limits on what we accept.
 
 use super::{reply_text, Served, SECRET};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
 
 /// The signature with its last hex digit changed: always different, still well-formed.
 fn tamper(signature: &str) -> String {
@@ -53,7 +56,7 @@ async fn slacks_published_vector_is_refused_today_because_it_is_stale() {
     // Accepted at its own timestamp (a unit test with a fixed clock checks that); years later
     // it is a replay.
     let served = Served::start().await;
-    let vector = include_str!("../../../../shared/spec/slack-signing-vector.txt");
+    let vector = include_str!("../../fixtures/slack/slack-signing-vector.txt");
     let field = |name: &str| {
         vector
             .lines()
@@ -182,7 +185,17 @@ async fn export_is_uploaded_to_the_users_dm_as_a_file() {
 
 #[tokio::test]
 async fn first_contact_takes_the_time_zone_from_the_slack_profile() {
-    let served = Served::start().await;
+    let slack = super::fake_slack().await;
+    Mock::given(method("GET"))
+        .and(path("/api/users.info"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "user": {"id": "U0ANN", "tz": "Europe/Berlin"}})),
+        )
+        .with_priority(1)
+        .mount(&slack)
+        .await;
+    let served = Served::start_with(slack).await;
     served.command("U0ANN", "checkin 50").await;
     served.calls("/api/users.info", 1).await;
     // The zone is saved in the background after the ack; poll the summary until it shows.

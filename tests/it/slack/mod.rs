@@ -64,11 +64,11 @@ pub async fn fake_slack() -> MockServer {
             .mount(&slack)
             .await;
     }
+    // UTC, the server default, so that a test's weeks don't depend on whether the profile
+    // lookup finished before or after midnight somewhere else. The profile test mounts its own.
     Mock::given(method("GET"))
         .and(path("/api/users.info"))
-        .respond_with(ok(
-            json!({"ok": true, "user": {"id": "U0ANN", "tz": "Europe/Berlin"}}),
-        ))
+        .respond_with(ok(json!({"ok": true, "user": {"id": "U0ANN", "tz": "UTC"}})))
         .mount(&slack)
         .await;
     Mock::given(method("GET"))
@@ -110,11 +110,21 @@ pub fn spawn_serve(
         .env("TWOHATS_LISTEN", format!("127.0.0.1:{port}"))
         .env("TWOHATS_DATA_DIR", data_dir)
         .env("RUST_LOG", "info")
+        .envs(faked_clock_env())
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()
         .expect("start twohats serve");
     (child, port)
+}
+
+/// The environment that moves a process's clock under libfaketime (`scripts/any-date.sh`),
+/// and the machine's zone: a server started with a cleared environment keeps them, so it
+/// lives at the same instant as the test that signs its requests.
+pub fn faked_clock_env() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| k == "LD_PRELOAD" || k == "TZ" || k.starts_with("FAKETIME"))
+        .collect()
 }
 
 /// The Web API client, pointed at a fake Slack.
