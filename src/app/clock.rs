@@ -32,12 +32,21 @@ impl ManualClock {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = to;
     }
 
+    /// Moves the clock on by `by`; past the end of chrono's range it stays where it is.
     pub fn advance(&self, by: chrono::Duration) {
+        let _ = self.try_advance(by);
+    }
+
+    /// Moves the clock on by `by` and returns the new time, or `None` (and leaves the clock)
+    /// when that would leave chrono's range: the console takes any date a user types.
+    pub fn try_advance(&self, by: chrono::Duration) -> Option<DateTime<Utc>> {
         let mut now = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *now += by;
+        let next = now.checked_add_signed(by)?;
+        *now = next;
+        Some(next)
     }
 }
 

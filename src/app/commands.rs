@@ -24,6 +24,9 @@ type Result<T> = std::result::Result<T, AppError>;
 const ONE_ON_ONE_MAX_AGE_DAYS: i64 = 366;
 /// The longest pause `until` accepts.
 const MAX_PAUSE_DAYS: i64 = 366;
+/// Check-ins, wins or fires one user may log in one local day: far above honest use, low
+/// enough that a script can't grow a history (and the cost of its summary) without bound.
+pub const MAX_ENTRIES_PER_DAY: usize = 50;
 
 impl App {
     pub(super) fn run(&self, actor: &Actor, command: Command, now: DateTime<Utc>) -> Result<Reply> {
@@ -94,12 +97,44 @@ impl App {
         })
     }
 
+    /// Refuses, before anything is written, a user's entry past [`MAX_ENTRIES_PER_DAY`] of
+    /// one kind today; `logged_since` counts that kind from a start instant.
+    fn within_daily_cap(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        command: CommandName,
+        what: &str,
+        logged_since: impl Fn(
+            &crate::store::Store,
+            &crate::domain::ids::Scope,
+            DateTime<Utc>,
+        ) -> Result<usize>,
+    ) -> Result<()> {
+        let (tz, today) = self.today(actor, now)?;
+        if logged_since(&self.store, &actor.scope, start_of_day(today, tz))? >= MAX_ENTRIES_PER_DAY
+        {
+            return Err(AppError::rejected(
+                command,
+                format!("That's {MAX_ENTRIES_PER_DAY} {what} today already, the most twohats keeps in a day — nothing was saved. Tomorrow is a new day."),
+            ));
+        }
+        Ok(())
+    }
+
     fn today(&self, actor: &Actor, now: DateTime<Utc>) -> Result<(Tz, NaiveDate)> {
         let tz = self.tz_for(actor)?;
         Ok((tz, local_date(now, tz)))
     }
 
     fn checkin(&self, actor: &Actor, quick: QuickCheckin, now: DateTime<Utc>) -> Result<Reply> {
+        self.within_daily_cap(
+            actor,
+            now,
+            CommandName::Checkin,
+            "check-ins",
+            |store, scope, t| Ok(store.checkins_since(scope, t)?.len()),
+        )?;
         // The record first, in one read-modify-write: it gives the zone (so the local day)
         // and carries the critical-path flag a `cp` check-in turns on.
         let (record, tz) = self.store.update_user(&actor.scope, now, |r| {
@@ -333,6 +368,9 @@ impl App {
     }
 
     fn win(&self, actor: &Actor, text: String, public: bool, now: DateTime<Utc>) -> Result<Reply> {
+        self.within_daily_cap(actor, now, CommandName::Win, "wins", |store, scope, t| {
+            Ok(store.wins_since(scope, t)?.len())
+        })?;
         let (_, tz) = self.touch(actor, now)?;
         let today = local_date(now, tz);
         self.store.add_win(
@@ -371,6 +409,9 @@ impl App {
     }
 
     fn fire(&self, actor: &Actor, kind: FireKind, now: DateTime<Utc>) -> Result<Reply> {
+        self.within_daily_cap(actor, now, CommandName::Fire, "fires", |store, scope, t| {
+            Ok(store.fires_since(scope, t)?.len())
+        })?;
         let (_, tz) = self.touch(actor, now)?;
         let today = local_date(now, tz);
         self.store.add_fire(

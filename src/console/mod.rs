@@ -15,6 +15,11 @@ use std::io::{self, BufRead, Write};
 
 mod demo;
 
+/// How far back `:tick` replays after a long `:advance`.
+const MAX_REPLAY_WEEKS: i64 = 8;
+/// The most fire times one `:tick` replays (an every-minute cron over 8 weeks is 80,640).
+const MAX_REPLAY_TICKS: usize = 2_000;
+
 /// Every console user lives in this one workspace.
 pub const CONSOLE_TEAM: &str = "TCONSOLE";
 
@@ -38,6 +43,10 @@ pub enum ConsoleError {
     BadInstant(String),
     #[error("`{0}` isn't a duration — try 30m, 2h, 3d or 1w")]
     BadDuration(String),
+    #[error(
+        "`{0}` from now is past the last date the clock can show — set a nearer one with `:now`"
+    )]
+    PastEndOfTime(String),
     #[error(transparent)]
     Io(#[from] io::Error),
     #[error(transparent)]
@@ -126,9 +135,12 @@ impl Session {
                 self.ticked_until = t;
                 format!("The time is now {}.", t.format("%a %Y-%m-%d %H:%M UTC"))
             }),
-            ":advance" => parse_duration(rest).map(|d| {
-                self.clock.advance(d);
-                format!("The time is now {}.", self.clock.now().format("%a %Y-%m-%d %H:%M UTC"))
+            ":advance" => parse_duration(rest).and_then(|d| {
+                let now = self
+                    .clock
+                    .try_advance(d)
+                    .ok_or_else(|| ConsoleError::PastEndOfTime(rest.to_string()))?;
+                Ok(format!("The time is now {}.", now.format("%a %Y-%m-%d %H:%M UTC")))
             }),
             ":tick" => self.tick(),
             ":home" => self.app.home(&self.actor, self.clock.now()).map(|h| to_text(&home_doc(&h))).map_err(Into::into),
@@ -148,14 +160,27 @@ impl Session {
     }
 
     /// Runs the scheduler at every fire time since the last `:tick` (as a bot running all
-    /// along would have), then at the clock, and prints what was sent.
+    /// along would have), then at the clock, and prints what was sent. A long jump replays
+    /// only its last [`MAX_REPLAY_WEEKS`] and at most [`MAX_REPLAY_TICKS`] fire times, and
+    /// says so: `:advance 10000w` must not replay two centuries minute by minute.
     fn tick(&mut self) -> Result<String, ConsoleError> {
         let now = self.clock.now();
-        let from = self.ticked_until.min(now);
+        let mut from = self.ticked_until.min(now);
+        let mut skipped_earlier = false;
+        if let Some(window_start) = now.checked_sub_signed(Duration::weeks(MAX_REPLAY_WEEKS)) {
+            if from < window_start {
+                from = window_start;
+                skipped_earlier = true;
+            }
+        }
         let mut times = self
             .app
             .fire_times(from, now)
             .map_err(crate::app::AppError::from)?;
+        if times.len() > MAX_REPLAY_TICKS {
+            times.drain(..times.len() - MAX_REPLAY_TICKS);
+            skipped_earlier = true;
+        }
         times.push(now);
         let mut sent = Vec::new();
         for at in times {
@@ -172,11 +197,20 @@ impl Session {
                 .map_err(crate::app::AppError::from)?;
         }
         self.ticked_until = now;
-        Ok(if sent.is_empty() {
+        let mut answer = if sent.is_empty() {
             format!("Nothing due at {}.", now.format("%a %Y-%m-%d %H:%M UTC"))
         } else {
             sent.join("\n\n")
-        })
+        };
+        if skipped_earlier {
+            answer.insert_str(
+                0,
+                &format!(
+                    "(Replayed only the last {MAX_REPLAY_WEEKS} weeks, at most {MAX_REPLAY_TICKS} scheduled times; earlier ones are skipped, as by a bot that was down.)\n"
+                ),
+            );
+        }
+        Ok(answer)
     }
 
     fn digest(&self, channel: &str) -> Result<String, ConsoleError> {
@@ -322,5 +356,41 @@ mod tests {
         assert!(parse_duration("3").is_err());
         assert!(parse_duration("é").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    fn session(start: &str) -> (tempfile::TempDir, Session) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(crate::store::Store::open(dir.path()).unwrap());
+        let app = App::new(store, chrono_tz::UTC);
+        let session = Session::new(app, "me", parse_instant(start).unwrap()).unwrap();
+        (dir, session)
+    }
+
+    #[test]
+    fn advancing_past_the_end_of_time_is_refused_not_a_panic() {
+        let (_dir, mut s) = session("2026-11-27T16:00Z");
+        let set = s.step(":now +262142-12-31T23:59");
+        assert!(set.starts_with("The time is now"), "{set}");
+        let out = s.step(":advance 1w");
+        assert!(
+            out.contains("past the last date the clock can show"),
+            "{out}"
+        );
+        assert!(s.step(":whoami").contains("262142"), "the clock stayed");
+    }
+
+    #[test]
+    fn a_huge_jump_replays_a_bounded_window_and_says_so() {
+        let (_dir, mut s) = session("2026-11-27T16:00Z");
+        s.step("/tlm schedule checkin * * * * *");
+        s.step(":advance 1000w");
+        let out = s.step(":tick");
+        assert!(out.starts_with("(Replayed only the last 8 weeks"), "{out}");
+        // The last every-minute prompt of the window was sent.
+        assert!(
+            out.contains("Quick check-in"),
+            "{}",
+            &out[..out.len().min(400)]
+        );
     }
 }

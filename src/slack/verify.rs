@@ -38,7 +38,9 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| VerifyError::BadTimestamp)?;
-    if (now_unix - ts).abs() > MAX_AGE_SECONDS {
+    // `abs_diff`, not `(now - ts).abs()`: a hostile timestamp such as i64::MIN overflows the
+    // subtraction (a panic in debug builds, a wrap to "fresh" in release builds).
+    if now_unix.abs_diff(ts) > MAX_AGE_SECONDS.unsigned_abs() {
         return Err(VerifyError::Stale);
     }
     let expected = sign(secret, timestamp, body);
@@ -133,6 +135,27 @@ mod tests {
         assert_eq!(
             verify("s", Some("soon"), Some(&sig), b"body", 1000),
             Err(VerifyError::BadTimestamp)
+        );
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic_or_a_wrap() {
+        let now = 1_800_000_000;
+        for ts in [i64::MIN, i64::MAX, i64::MIN + 1, -1, 0] {
+            let text = ts.to_string();
+            let signature = sign("s", &text, b"body");
+            assert_eq!(
+                verify("s", Some(&text), Some(&signature), b"body", now),
+                Err(VerifyError::Stale),
+                "{ts}"
+            );
+        }
+        // And at the other end of the clock's range.
+        let text = (i64::MAX - 10).to_string();
+        let signature = sign("s", &text, b"body");
+        assert_eq!(
+            verify("s", Some(&text), Some(&signature), b"body", i64::MIN + 5),
+            Err(VerifyError::Stale)
         );
     }
 }

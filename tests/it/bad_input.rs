@@ -1,7 +1,7 @@
 //! Bad input of every command: a specific error naming the command's usage, and nothing
 //! stored — not even a first-contact record.
 
-use crate::support::Bot;
+use crate::support::{invalid, Bot};
 use twohats::app::Reply;
 use twohats::command::CommandName;
 use twohats::render::reply::reply_doc;
@@ -105,4 +105,35 @@ fn bad_input_leaves_an_existing_users_data_untouched() {
         let _ = bot.run("ann", text);
         assert_eq!(bot.raw(), before, "{text:?} changed the store");
     }
+}
+
+#[test]
+fn a_day_holds_at_most_fifty_check_ins_wins_and_fires_each() {
+    let mut bot = Bot::new();
+    for (command, what) in [
+        ("checkin 50", "check-ins"),
+        ("win shipped it", "wins"),
+        ("fire incident", "fires"),
+    ] {
+        for i in 0..50 {
+            let reply = bot.run("ann", command);
+            assert!(
+                !matches!(reply, Reply::Invalid { .. }),
+                "{command} #{i}: {reply:?}"
+            );
+        }
+        let before = bot.raw();
+        let refusal = invalid(&bot.run("ann", command));
+        assert!(
+            refusal.contains(&format!("50 {what} today already")),
+            "{refusal}"
+        );
+        assert_eq!(bot.raw(), before, "a refused {command} stores nothing");
+    }
+    // The next local day starts a new count.
+    bot.advance(chrono::Duration::days(1));
+    assert!(!matches!(
+        bot.run("ann", "checkin 50"),
+        Reply::Invalid { .. }
+    ));
 }
