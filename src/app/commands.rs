@@ -154,7 +154,10 @@ impl App {
             at: now,
             eng_pct: quick.eng_pct,
             energy: quick.energy,
-            critical_path: quick.critical_path,
+            // A check-in records the day as it was: on the critical path if the user is, by
+            // `cp` in the check-in or by an earlier `cp on`. The digest counts the critical
+            // path from check-ins alone, so a later `cp off` can't change a week already done.
+            critical_path: quick.critical_path || record.critical_path.is_some(),
             fires: quick.fires,
             kinds: quick.kinds,
             note: quick.note,

@@ -3,13 +3,13 @@
 use super::{Actor, App, AppError, Home};
 use crate::command::JobKind;
 use crate::domain::balance::{day_shares, week_balance};
-use crate::domain::digest::{self, digest_week, Digest, MemberWeek, Subscription};
+use crate::domain::digest::{self, Digest, MemberWeek, Subscription};
 use crate::domain::ids::{ChannelId, Person, Scope, TeamId};
 use crate::domain::summary::{self, Summary, SummaryInputs, HISTORY_DAYS};
 use crate::domain::user::UserRecord;
 use crate::domain::week::{local_date, start_of_day, IsoWeek};
 use crate::store::StoreError;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 impl App {
@@ -100,38 +100,42 @@ impl App {
         let Some(sub) = self.store.subscription(team, channel)? else {
             return Ok(None);
         };
-        let week = digest_week(local_date(now, self.owner_tz(team, &sub)?));
+        let today = local_date(now, self.owner_tz(team, &sub)?);
+        let week = digest::covered_week(today);
+        let wins_from = digest::wins_from(today);
         let mut members = Vec::with_capacity(sub.members.len());
         for user in &sub.members {
             let scope = Scope::new(team.clone(), user.clone());
             let Some(record) = self.store.user(&scope)? else {
                 continue;
             };
-            members.push(self.member_week(&scope, &record, week)?);
+            members.push(self.member_week(&scope, &record, week, (wins_from, today))?);
         }
         Ok(Some(digest::compose(sub.channel.clone(), week, &members)))
     }
 
-    /// Only the shareable facts of one member's week.
+    /// Only the shareable facts of one member: the covered week's split and critical path
+    /// (from check-ins only, so nothing done since can change them) and the public wins
+    /// dated within `wins` (both days included).
     fn member_week(
         &self,
         scope: &Scope,
         record: &UserRecord,
         week: IsoWeek,
+        wins: (NaiveDate, NaiveDate),
     ) -> Result<MemberWeek, StoreError> {
         let tz = self.zone(record, None);
-        let start = start_of_day(week.monday(), tz);
         let checkins: Vec<_> = self
             .store
-            .checkins_since(scope, start)?
+            .checkins_since(scope, start_of_day(week.monday(), tz))?
             .into_iter()
             .filter(|c| week.contains(c.date))
             .collect();
         let public_wins = self
             .store
-            .wins_since(scope, start)?
+            .wins_since(scope, start_of_day(wins.0, tz))?
             .into_iter()
-            .filter(|w| w.public && week.contains(w.date))
+            .filter(|w| w.public && wins.0 <= w.date && w.date <= wins.1)
             .map(|w| w.text)
             .collect();
         Ok(MemberWeek {
@@ -140,8 +144,7 @@ impl App {
                 label: record.label.clone(),
             },
             eng_pct: week_balance(&day_shares(&checkins), week).map(|b| b.eng_pct),
-            on_critical_path: record.critical_path.is_some()
-                || checkins.iter().any(|c| c.critical_path),
+            on_critical_path: checkins.iter().any(|c| c.critical_path),
             public_wins,
         })
     }
@@ -159,7 +162,10 @@ impl App {
     ) -> Result<(Tz, Option<DateTime<Utc>>), StoreError> {
         let owner = Scope::new(team.clone(), sub.owner.clone());
         let record = self.store.user(&owner)?;
-        let tz = record.as_ref().and_then(|r| r.tz).unwrap_or(self.default_tz);
+        let tz = record
+            .as_ref()
+            .and_then(|r| r.tz)
+            .unwrap_or(self.default_tz);
         Ok((tz, record.and_then(|r| r.tz_since)))
     }
 }

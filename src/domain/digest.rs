@@ -1,18 +1,35 @@
 //! The team channel digest: only what members chose to share.
 //!
 //! Privacy by construction: a [`Digest`] has no field that could hold a note, a fire, an
-//! energy level, a 1:1 or anyone's own split. Aggregates appear only when at least
-//! [`MIN_MEMBERS_FOR_AGGREGATES`] members checked in, so no single member's numbers can be
-//! read off them.
+//! energy level, a 1:1 or anyone's own split. And no number in it can be differenced down
+//! to one person:
+//! - aggregates (median split, share on the critical path, participation) appear only when
+//!   at least [`MIN_MEMBERS_FOR_AGGREGATES`] members checked in during the covered week;
+//! - they are rounded to the nearest [`AGGREGATE_ROUNDING`];
+//! - they always cover the last complete ISO week ([`covered_week`]), which nobody can
+//!   change any more, so every digest sent during a week shows the same numbers — a member
+//!   who edits their own check-in between two digests learns nothing about the others.
+//!
+//! Public wins are what their authors chose to publish: those of the last
+//! [`WINS_DAYS`] days, as of the day the digest is sent.
 
 use crate::domain::ids::{ChannelRef, Person, UserId};
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::week::IsoWeek;
-use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-/// Fewer members than this and aggregates would point at a person.
-pub const MIN_MEMBERS_FOR_AGGREGATES: usize = 3;
+/// Fewer members checked in than this and aggregates could point at a person.
+pub const MIN_MEMBERS_FOR_AGGREGATES: usize = 5;
+
+/// Aggregates are rounded to the nearest multiple of this (percentage points).
+pub const AGGREGATE_ROUNDING: u8 = 10;
+
+/// Public wins of this many days, ending the day a digest is sent.
+pub const WINS_DAYS: i64 = 7;
+
+/// Subscriptions one user may own: a digest is a team's, not a broadcast channel's.
+pub const MAX_OWNED_SUBSCRIPTIONS: usize = 3;
 
 /// Public wins shown per digest, newest kept: a digest is a glance, not a feed.
 pub const MAX_DIGEST_WINS: usize = 10;
@@ -60,43 +77,48 @@ pub fn default_digest_schedule() -> ScheduleSpec {
     ScheduleSpec::weekly(&[Weekday::Mon], 9, 0)
 }
 
-/// The week a digest sent on `today` is about: early in the week (Monday to Wednesday) the
-/// week that just ended, later the current one, so a Monday digest isn't empty and a Friday
-/// one isn't stale.
-pub fn digest_week(today: NaiveDate) -> IsoWeek {
-    let week = IsoWeek::of(today);
-    match today.weekday() {
-        Weekday::Mon | Weekday::Tue | Weekday::Wed => week.back(1),
-        _ => week,
-    }
+/// The week a digest sent on `today` counts: the last complete ISO week.
+pub fn covered_week(today: NaiveDate) -> IsoWeek {
+    IsoWeek::of(today).back(1)
 }
 
-/// What one member's week contributes: only shareable facts.
+/// The first day whose public wins a digest sent on `today` shows.
+pub fn wins_from(today: NaiveDate) -> NaiveDate {
+    today - Duration::days(WINS_DAYS - 1)
+}
+
+/// What one member contributes: only shareable facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberWeek {
     pub member: Person,
-    /// The member's engineering share that week; `None` if they didn't check in.
+    /// The member's engineering share in the covered week; `None` if they didn't check in.
     pub eng_pct: Option<u8>,
+    /// Whether a check-in of the covered week had them on the critical path.
     pub on_critical_path: bool,
-    /// Wins the member marked `--public` that week.
+    /// Wins the member marked `--public` in the last [`WINS_DAYS`] days.
     pub public_wins: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Digest {
     pub channel: ChannelRef,
+    /// The week the aggregates cover: the last complete one.
     pub week: IsoWeek,
+    /// Members who opted in.
     pub members: usize,
-    pub checked_in: usize,
     pub aggregates: Option<Aggregates>,
+    /// Public wins of the last [`WINS_DAYS`] days, oldest first, by author.
     pub wins: Vec<(Person, String)>,
 }
 
+/// Team numbers, each rounded to the nearest [`AGGREGATE_ROUNDING`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Aggregates {
     pub median_eng_pct: u8,
     /// Share of checked-in members on the critical path, 0-100.
     pub critical_path_pct: u8,
+    /// Share of members who checked in, 0-100.
+    pub participation_pct: u8,
 }
 
 pub fn compose(channel: ChannelRef, week: IsoWeek, weeks: &[MemberWeek]) -> Digest {
@@ -109,8 +131,9 @@ pub fn compose(channel: ChannelRef, week: IsoWeek, weeks: &[MemberWeek]) -> Dige
             .filter(|m| m.eng_pct.is_some() && m.on_critical_path)
             .count();
         Aggregates {
-            median_eng_pct: median(&shares),
-            critical_path_pct: ((on_cp * 100 + checked_in / 2) / checked_in) as u8,
+            median_eng_pct: round_to_ten(median(&shares)),
+            critical_path_pct: round_to_ten(percent(on_cp, checked_in)),
+            participation_pct: round_to_ten(percent(checked_in, weeks.len())),
         }
     });
     let mut wins: Vec<(Person, String)> = weeks
@@ -123,10 +146,23 @@ pub fn compose(channel: ChannelRef, week: IsoWeek, weeks: &[MemberWeek]) -> Dige
         channel,
         week,
         members: weeks.len(),
-        checked_in,
         aggregates,
         wins,
     }
+}
+
+/// `part` of `whole` as a whole percentage, rounded half up; 0 of nothing is 0.
+fn percent(part: usize, whole: usize) -> u8 {
+    if whole == 0 {
+        return 0;
+    }
+    ((part.min(whole) * 100 + whole / 2) / whole) as u8
+}
+
+/// To the nearest multiple of [`AGGREGATE_ROUNDING`], halves up: 35 → 40, 34 → 30.
+fn round_to_ten(pct: u8) -> u8 {
+    let step = u16::from(AGGREGATE_ROUNDING);
+    (((u16::from(pct.min(100)) + step / 2) / step) * step) as u8
 }
 
 /// The median of sorted shares, the mean of the middle two rounded half up when even.
@@ -170,18 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn aggregates_need_three_members_who_checked_in() {
-        let two = compose(
-            channel(),
-            week(),
-            &[
-                member("A", Some(40), true, &[]),
-                member("B", Some(60), false, &[]),
-                member("C", None, true, &[]),
-            ],
-        );
-        assert_eq!((two.members, two.checked_in, two.aggregates), (3, 2, None));
-
+    fn aggregates_need_five_members_who_checked_in_and_are_rounded_to_ten() {
         let four = compose(
             channel(),
             week(),
@@ -190,15 +215,65 @@ mod tests {
                 member("B", Some(60), false, &[]),
                 member("C", Some(90), false, &[]),
                 member("D", Some(10), false, &[]),
+                member("E", None, true, &[]),
             ],
         );
+        assert_eq!((four.members, four.aggregates), (5, None));
+
+        let five = compose(
+            channel(),
+            week(),
+            &[
+                member("A", Some(40), true, &[]),
+                member("B", Some(60), false, &[]),
+                member("C", Some(90), false, &[]),
+                member("D", Some(10), false, &[]),
+                member("E", Some(35), false, &[]),
+                member("F", None, true, &[]),
+            ],
+        );
+        // Median 40; 1 of 5 on the critical path is 20%; 5 of 6 checked in is 83% → 80%.
         assert_eq!(
-            four.aggregates,
+            five.aggregates,
             Some(Aggregates {
-                median_eng_pct: 50,
-                critical_path_pct: 25
+                median_eng_pct: 40,
+                critical_path_pct: 20,
+                participation_pct: 80,
             })
         );
+    }
+
+    #[test]
+    fn rounding_goes_to_the_nearest_ten() {
+        assert_eq!(
+            [0, 4, 5, 34, 35, 94, 95, 100, 250].map(round_to_ten),
+            [0, 0, 10, 30, 40, 90, 100, 100, 100]
+        );
+        assert_eq!(percent(1, 3), 33);
+        assert_eq!(percent(0, 0), 0);
+    }
+
+    #[test]
+    fn a_member_moving_their_own_share_sees_the_median_only_in_steps_of_ten() {
+        // The differencing attack: a member edits their own share and watches the median.
+        let median_with = |mine: u8| {
+            compose(
+                channel(),
+                week(),
+                &[
+                    member("A", Some(mine), false, &[]),
+                    member("B", Some(33), false, &[]),
+                    member("C", Some(47), false, &[]),
+                    member("D", Some(61), false, &[]),
+                    member("E", Some(72), false, &[]),
+                ],
+            )
+            .aggregates
+            .map(|a| a.median_eng_pct)
+        };
+        for mine in 0..=100 {
+            assert_eq!(median_with(mine).map(|m| m % 10), Some(0), "{mine}");
+        }
     }
 
     #[test]
@@ -213,10 +288,14 @@ mod tests {
     }
 
     #[test]
-    fn early_in_the_week_the_digest_is_about_last_week() {
+    fn every_digest_of_a_week_covers_the_last_complete_week() {
         let monday = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
-        assert_eq!(digest_week(monday), IsoWeek::of(monday).back(1));
-        let friday = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
-        assert_eq!(digest_week(friday), IsoWeek::of(friday));
+        for day in monday.iter_days().take(7) {
+            assert_eq!(covered_week(day), IsoWeek::of(monday).back(1), "{day}");
+        }
+        assert_eq!(
+            wins_from(NaiveDate::from_ymd_opt(2026, 12, 4).unwrap()),
+            NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+        );
     }
 }

@@ -4,7 +4,7 @@ use super::{escape, nudge, Doc, Element};
 use crate::app::Home;
 use crate::command::JobKind;
 use crate::domain::balance::sparkline;
-use crate::domain::digest::{Digest, MIN_MEMBERS_FOR_AGGREGATES};
+use crate::domain::digest::{Digest, AGGREGATE_ROUNDING, MIN_MEMBERS_FOR_AGGREGATES, WINS_DAYS};
 use crate::domain::summary::Summary;
 use crate::domain::team::ReportStatus;
 use crate::domain::user::JobSchedule;
@@ -230,34 +230,38 @@ pub fn digest_doc(d: &Digest) -> Doc {
         "Team digest — week of {}",
         short_date(d.week.monday())
     ));
-    doc.push(Element::Section(format!(
-        "{} of {} {} checked in.",
-        d.checked_in,
-        d.members,
-        if d.members == 1 { "member" } else { "members" }
-    )));
     match &d.aggregates {
         Some(a) => doc.push(Element::Fields(vec![
-            format!("*Median split:* {}% engineering", a.median_eng_pct),
-            format!("*On the critical path:* {}% of those who checked in", a.critical_path_pct),
+            format!(
+                "*Checked in:* about {}% of {} members",
+                a.participation_pct, d.members
+            ),
+            format!("*Median split:* about {}% engineering", a.median_eng_pct),
+            format!(
+                "*On the critical path:* about {}% of those who checked in",
+                a.critical_path_pct
+            ),
         ])),
         None => doc.push(Element::Context(format!(
-            "Team numbers appear once at least {MIN_MEMBERS_FOR_AGGREGATES} members check in, so nobody's own numbers show."
+            "Team numbers appear for a week in which at least {MIN_MEMBERS_FOR_AGGREGATES} members checked in, rounded to the nearest {AGGREGATE_ROUNDING}, so nobody's own numbers show."
         ))),
     };
     if d.wins.is_empty() {
-        doc.push(Element::Context(
-            "No public wins this week. `/tlm win <text> --public` shares one here.".into(),
-        ));
+        doc.push(Element::Context(format!(
+            "No public wins in the last {WINS_DAYS} days. `/tlm win <text> --public` shares one here."
+        )));
     } else {
         let wins: Vec<String> = d
             .wins
             .iter()
             .map(|(who, text)| format!("• {who}: {}", escape(text)))
             .collect();
-        doc.push(Element::Section(format!("*Wins*\n{}", wins.join("\n"))));
+        doc.push(Element::Section(format!(
+            "*Wins of the last {WINS_DAYS} days*\n{}",
+            wins.join("\n")
+        )));
     }
-    doc.push(Element::Context("Members opt in with `/tlm digest #channel join`; only public wins and team aggregates are shared.".into()));
+    doc.push(Element::Context("Members opt in with `/tlm digest #channel join`; only public wins and rounded team numbers for the last full week are shared.".into()));
     doc
 }
 

@@ -35,7 +35,8 @@ fn every_acknowledged_checkin_survives_sigkill() {
     let mut stdin = child.stdin.take().unwrap();
     let feeder = std::thread::spawn(move || {
         for i in 0..SENT {
-            if writeln!(stdin, "/tlm checkin {} n{i}", i % 101).is_err() {
+            // Half an hour apart: a day holds at most 50 check-ins.
+            if writeln!(stdin, "/tlm checkin {} n{i}\n:advance 30m", i % 101).is_err() {
                 break;
             }
         }

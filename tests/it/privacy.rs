@@ -8,20 +8,21 @@ use twohats::render::blocks::message_blocks;
 use twohats::render::summary::digest_doc;
 use twohats::render::text::to_text;
 
-/// A team of four TLMs whose every private field holds a unique marker.
+/// A team of five TLMs whose every private field holds a unique marker; they check in on
+/// Tuesday of one week, and the clock ends on the Monday after, whose digest covers it.
 fn team_with_secrets() -> (Bot, Vec<String>) {
     let mut bot = Bot::new();
-    bot.now -= Duration::days(3); // Tuesday: the digest on Thursday is about this week
+    bot.now -= Duration::days(3); // Tuesday 24 Nov
     let mut markers = Vec::new();
     bot.run("ann", "digest #eng");
-    for (i, user) in ["ann", "bob", "cat", "dan"].iter().enumerate() {
+    for (i, user) in ["ann", "bob", "cat", "dan", "eve"].iter().enumerate() {
         bot.run(user, "digest #eng join");
         let m = |what: &str| format!("SECRET{what}{i}X");
         bot.run(
             user,
             &format!(
                 "checkin {} energy=1 cp fire=people kind=core {}",
-                30 + i * 10,
+                31 + i * 11,
                 m("NOTE")
             ),
         );
@@ -33,8 +34,18 @@ fn team_with_secrets() -> (Bot, Vec<String>) {
         bot.run(user, &format!("win shipped thing {i} --public"));
         markers.extend(["NOTE", "CPWHAT", "PRIVATEWIN", "REPORT"].map(m));
     }
-    bot.now += Duration::days(2);
+    bot.now += Duration::days(6); // Monday 30 Nov
     (bot, markers)
+}
+
+fn eng_digest(bot: &Bot) -> String {
+    let channel = ChannelId::parse("CENG").unwrap();
+    let digest = bot
+        .app
+        .digest(&scope("ann").team, &channel, bot.now)
+        .unwrap()
+        .expect("subscribed");
+    to_text(&digest_doc(&digest))
 }
 
 #[test]
@@ -62,19 +73,25 @@ fn no_private_field_reaches_a_digest() {
         !text.contains("energy") && !text.to_lowercase().contains("fire"),
         "{text}"
     );
-    for share in ["30%", "40%", "50%", "60%"] {
+    for share in ["31%", "42%", "53%", "64%", "75%"] {
         assert!(
             !text.contains(share),
             "a member's own share {share} is shown: {text}"
         );
     }
-    assert!(text.contains("4 of 4 members checked in."), "{text}");
-    assert!(text.contains("*Median split:* 45% engineering"), "{text}");
     assert!(
-        text.contains("*On the critical path:* 100% of those who checked in"),
+        text.contains("*Checked in:* about 100% of 5 members"),
         "{text}"
     );
-    for i in 0..4 {
+    assert!(
+        text.contains("*Median split:* about 50% engineering"),
+        "{text}"
+    );
+    assert!(
+        text.contains("*On the critical path:* about 100% of those who checked in"),
+        "{text}"
+    );
+    for i in 0..5 {
         assert!(
             text.contains(&format!("shipped thing {i}")),
             "public wins are shown: {text}"
@@ -83,27 +100,56 @@ fn no_private_field_reaches_a_digest() {
 }
 
 #[test]
-fn aggregates_wait_for_three_members_who_checked_in() {
-    let bot = Bot::new();
-    bot.run("ann", "digest #eng");
-    bot.run("bob", "digest #eng join");
-    bot.run("cat", "digest #eng join");
-    bot.run("ann", "checkin 10");
-    bot.run("bob", "checkin 90");
-    let channel = ChannelId::parse("CENG").unwrap();
-    // Friday: the digest is about this week.
-    let digest = bot
-        .app
-        .digest(&scope("ann").team, &channel, bot.now)
-        .unwrap()
-        .unwrap();
-    let text = to_text(&digest_doc(&digest));
-    assert!(text.contains("2 of 3 members checked in."), "{text}");
+fn aggregates_wait_for_five_members_who_checked_in() {
+    let (mut bot, _) = team_with_secrets();
+    // A week later only four of the five check in: the next Monday shows no numbers.
+    for user in ["ann", "bob", "cat", "dan"] {
+        bot.run(user, "checkin 10");
+    }
+    bot.now += Duration::days(7);
+    let text = eng_digest(&bot);
     assert!(
-        !text.contains("Median"),
-        "two people's median would give away both: {text}"
+        !text.contains("Median") && !text.contains("Checked in"),
+        "{text}"
     );
-    assert!(!text.contains("10%") && !text.contains("90%"), "{text}");
+    assert!(text.contains("at least 5 members checked in"), "{text}");
+    assert!(!text.contains("10%"), "{text}");
+}
+
+#[test]
+fn every_digest_of_a_week_shows_the_same_numbers_whatever_members_change() {
+    let (mut bot, _) = team_with_secrets();
+    let monday = eng_digest(&bot);
+    // bob moves his own numbers between digests, and cat leaves the critical path: the
+    // covered week is done, so Thursday's digest shows what Monday's did.
+    bot.now += Duration::days(3);
+    bot.run("bob", "checkin 100 cp");
+    bot.run("bob", "checkin 0");
+    bot.run("cat", "cp off");
+    let thursday = eng_digest(&bot);
+    let numbers = |text: &str| {
+        text.lines()
+            .filter(|l| l.contains("about"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert!(!numbers(&monday).is_empty(), "{monday}");
+    assert_eq!(numbers(&monday), numbers(&thursday));
+}
+
+#[test]
+fn public_wins_of_the_last_seven_days_are_shown() {
+    let (mut bot, _) = team_with_secrets();
+    bot.run("ann", "win fresh news --public");
+    assert!(eng_digest(&bot).contains("fresh news"));
+    // Tuesday's wins are 7 days old on Monday, 8 on Tuesday.
+    assert!(eng_digest(&bot).contains("shipped thing 0"));
+    bot.now += Duration::days(1);
+    let tuesday = eng_digest(&bot);
+    assert!(
+        !tuesday.contains("shipped thing 0") && tuesday.contains("fresh news"),
+        "{tuesday}"
+    );
 }
 
 #[test]
@@ -119,7 +165,7 @@ fn members_who_did_not_join_are_never_counted() {
             .unwrap(),
     ));
     assert!(
-        !text.contains("loud news") && text.contains("0 of 1 member checked in."),
+        !text.contains("loud news") && !text.contains("Checked in"),
         "{text}"
     );
 }
@@ -154,7 +200,7 @@ fn forget_leaves_nothing_with_the_users_id_in_any_tree() {
     assert_eq!(bot.export("ann").checkins.len(), 1);
     let subs = bot.app.store().subscriptions(&scope("ann").team).unwrap();
     assert_eq!(subs.len(), 1, "bob's #ops digest is gone, ann's #eng stays");
-    assert_eq!(subs[0].members.len(), 3);
+    assert_eq!(subs[0].members.len(), 4);
 }
 
 #[test]
