@@ -59,28 +59,20 @@ fn run() -> anyhow::Result<()> {
         }
         Cmd::Backup { file, data_dir } => {
             let store = Store::open(&data_dir)?;
-            // People-management data: readable by the owner only.
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let out = options
-                .open(&file)
-                .with_context(|| format!("creating {}", file.display()))?;
-            let mut writer = std::io::BufWriter::new(out);
-            let summary = store.backup_to(&mut writer)?;
-            // A backup that only reached the page cache isn't one yet.
-            writer
-                .into_inner()
-                .map_err(|e| e.into_error())?
-                .sync_all()
-                .context("syncing the backup file")?;
+            // People-management data: a new 0600 file, synced, renamed over `file`.
+            let summary = store.backup_to_file(&file)?;
             eprintln!(
                 "twohats: backed up {} rows from {} trees to {}",
                 summary.rows,
                 summary.trees,
                 file.display()
             );
+            if summary.skipped > 0 {
+                eprintln!(
+                    "twohats: left out {} rows that do not decode (logged by their ids)",
+                    summary.skipped
+                );
+            }
             Ok(())
         }
         Cmd::Restore { file, data_dir } => {

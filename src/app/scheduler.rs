@@ -11,14 +11,17 @@
 //!   local day, so nothing is sent twice;
 //! - a paused user's fire is claimed as skipped, so `resume` picks up at the next fire;
 //! - a fire from before the job took its current form (first contact, a schedule or zone
-//!   change, a subscription or its rescheduling) is never sent (`domain::due`).
+//!   change, a subscription or its rescheduling) is never sent (`domain::due`);
+//! - a stored row that doesn't decode costs only its own subject's message: the store's
+//!   loops skip it, and a job whose composing meets one is logged (ids only) and left
+//!   unclaimed, so the next tick tries again. Only a failing store stops a tick.
 
 use super::{App, AppError};
 use crate::command::JobKind;
 use crate::domain::digest::default_digest_schedule;
+use crate::domain::due::{fire_to_send, Relevance};
 use crate::domain::ids::{Person, Scope, TeamId};
 use crate::domain::nudge::Nudge;
-use crate::domain::due::{fire_to_send, Relevance};
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::user::{TeamSizeNudged, UserRecord};
 use crate::render::summary::{checkin_prompt_doc, digest_doc, summary_doc};
@@ -101,7 +104,13 @@ impl App {
             }
         }
         for (team, sub) in self.store.all_subscriptions()? {
-            let (tz, owner_tz_since) = self.owner_zone(&team, &sub)?;
+            let (tz, owner_tz_since) = match self.owner_zone(&team, &sub) {
+                Ok(zone) => zone,
+                Err(e) => {
+                    skip_undecodable(e, &team, sub.channel.id.as_str(), "digest")?;
+                    continue;
+                }
+            };
             let spec = sub.schedule.clone().unwrap_or_else(default_digest_schedule);
             let since = sub.in_force_since(owner_tz_since);
             let Some(fire) = fire_to_send(&spec, now, tz, Relevance::SameWeek, since) else {
@@ -136,7 +145,13 @@ impl App {
             }
         }
         for (team, sub) in self.store.all_subscriptions()? {
-            let tz = self.owner_tz(&team, &sub)?;
+            let tz = match self.owner_tz(&team, &sub) {
+                Ok(tz) => tz,
+                Err(e) => {
+                    skip_undecodable(e, &team, sub.channel.id.as_str(), "digest")?;
+                    continue;
+                }
+            };
             specs.push((
                 sub.schedule.clone().unwrap_or_else(default_digest_schedule),
                 tz,
@@ -178,11 +193,14 @@ impl App {
                 } => {
                     let doc = match job {
                         JobKind::Checkin => checkin_prompt_doc(),
-                        JobKind::Summary => {
-                            let summary = self.summary_for(&scope, &record, now)?;
-                            self.note_team_size_shown(&scope, &summary.nudges, now)?;
-                            summary_doc(&summary)
-                        }
+                        JobKind::Summary => match self.summary_job(&scope, &record, now) {
+                            Ok(doc) => doc,
+                            Err(e) => {
+                                let subject = scope.user.as_str();
+                                skip_undecodable(e, &scope.team, subject, "summary")?;
+                                continue;
+                            }
+                        },
                     };
                     let item = outbox_item(&scope.team, scope.user.as_str(), doc, &key, now);
                     (key, Some(item))
@@ -190,8 +208,14 @@ impl App {
                 DueJob::Digest {
                     team, channel, key, ..
                 } => {
-                    let Some(digest) = self.digest(&team, &channel, now)? else {
-                        continue;
+                    let digest = match self.digest(&team, &channel, now) {
+                        Ok(Some(digest)) => digest,
+                        Ok(None) => continue,
+                        Err(AppError::Store(e)) => {
+                            skip_undecodable(e, &team, channel.as_str(), "digest")?;
+                            continue;
+                        }
+                        Err(e) => return Err(e),
                     };
                     let item = outbox_item(&team, channel.as_str(), digest_doc(&digest), &key, now);
                     (key, Some(item))
@@ -211,6 +235,18 @@ impl App {
         }
         self.store.durable()?;
         Ok(report)
+    }
+
+    /// A user's weekly summary as a message, noting a team-size nudge it shows.
+    fn summary_job(
+        &self,
+        scope: &Scope,
+        record: &UserRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Doc, StoreError> {
+        let summary = self.summary_for(scope, record, now)?;
+        self.note_team_size_shown(scope, &summary.nudges, now)?;
+        Ok(summary_doc(&summary))
     }
 
     /// The team-size nudge repeats monthly: a summary that shows it restarts the month.
@@ -266,6 +302,22 @@ impl App {
                 ),
         }
     }
+}
+
+/// Goes on past a job whose composing met a stored row that doesn't decode, and stops on
+/// anything else: a failing store fails the tick. The store has counted the row and warned
+/// of it once; the job is tried again each tick, so this says which job it cost at debug.
+fn skip_undecodable(
+    e: StoreError,
+    team: &TeamId,
+    subject: &str,
+    job: &'static str,
+) -> Result<(), StoreError> {
+    if !e.is_undecodable() {
+        return Err(e);
+    }
+    tracing::debug!(team = %team, subject, job, error = %e, "scheduled message skipped: a stored row it needs does not decode");
+    Ok(())
 }
 
 /// A check-in prompt is worth sending on its day; a summary within its week.

@@ -20,11 +20,13 @@ pub const DRIFT_MIN_WEEKS: usize = 3;
 pub const DRIFT_POINTS: u8 = 15;
 
 /// The share of engineering per checked-in local date (the day's last check-in wins).
-/// `checkins` must be in recording order, oldest first.
+/// `checkins` must be in recording order, oldest first. Shares are clamped to 100: the
+/// store refuses larger ones, and this keeps every week, trend and "100 - share" below in
+/// range should one ever get through.
 pub fn day_shares(checkins: &[CheckIn]) -> BTreeMap<NaiveDate, u8> {
     let mut days = BTreeMap::new();
     for c in checkins {
-        days.insert(c.date, c.eng_pct);
+        days.insert(c.date, c.eng_pct.min(100));
     }
     days
 }
@@ -113,13 +115,14 @@ pub fn drift(trend: &[WeekPoint], target_pct: u8) -> Option<Drift> {
 }
 
 /// An 8-level text sparkline of the trend: `·` for a week without check-ins, `‖` for a
-/// paused week.
+/// paused week. A share over 100 (which nothing should produce) draws the top bar rather
+/// than indexing past it.
 pub fn sparkline(trend: &[WeekPoint]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     trend
         .iter()
         .map(|p| match (p.eng_pct, p.paused) {
-            (Some(pct), _) => BARS[(usize::from(pct) * (BARS.len() - 1) + 50) / 100],
+            (Some(pct), _) => BARS[(usize::from(pct.min(100)) * (BARS.len() - 1) + 50) / 100],
             (None, true) => '‖',
             (None, false) => '·',
         })
@@ -227,5 +230,18 @@ mod tests {
             paused: false,
         };
         assert_eq!(sparkline(&[p(0), p(50), p(100)]), "▁▅█");
+        assert_eq!(
+            sparkline(&[p(101), p(255)]),
+            "██",
+            "out of range draws the top bar"
+        );
+    }
+
+    #[test]
+    fn a_share_over_100_counts_as_100() {
+        let week = IsoWeek::of(d(11, 23));
+        let days = day_shares(&[checkin(d(11, 23), 255, 0), checkin(d(11, 24), 50, 0)]);
+        assert_eq!(days.values().copied().collect::<Vec<_>>(), vec![100, 50]);
+        assert_eq!(week_balance(&days, week).map(|b| b.eng_pct), Some(75));
     }
 }

@@ -10,6 +10,9 @@ use std::fmt;
 /// so a summary that quotes several of them still renders.
 pub const MAX_TEXT_CHARS: usize = 500;
 
+/// Energy goes from 1 (running on empty) to 5 (plenty left).
+pub const ENERGY_RANGE: std::ops::RangeInclusive<u8> = 1..=5;
+
 /// One check-in: how a day went, recorded on the user's local date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckIn {
@@ -29,6 +32,28 @@ pub struct CheckIn {
     pub kinds: Vec<EngKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl CheckIn {
+    /// What is wrong with a check-in no command could have recorded (one read back from a
+    /// damaged or hand-edited store), if anything: an `eng_pct` over 100 would index past
+    /// the sparkline's bars and underflow "100 - share".
+    pub fn problem(&self) -> Option<&'static str> {
+        if self.eng_pct > 100 {
+            Some("a check-in's eng_pct is over 100")
+        } else if self.energy.is_some_and(|e| !ENERGY_RANGE.contains(&e)) {
+            Some("a check-in's energy is outside 1-5")
+        } else if too_long(self.note.as_deref()) {
+            Some("a check-in's note is too long")
+        } else {
+            None
+        }
+    }
+}
+
+/// Longer than any command accepts.
+pub fn too_long(text: Option<&str>) -> bool {
+    text.is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
 }
 
 /// The two hats' emergencies.
@@ -122,4 +147,11 @@ pub struct Win {
     pub public: bool,
     pub date: NaiveDate,
     pub at: DateTime<Utc>,
+}
+
+impl Win {
+    /// What is wrong with a win no command could have recorded, if anything.
+    pub fn problem(&self) -> Option<&'static str> {
+        too_long(Some(&self.text)).then_some("a win's text is too long")
+    }
 }

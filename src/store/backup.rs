@@ -14,8 +14,8 @@
 //! - The **header** names the backup format (`twohats_backup`), the store schema the values
 //!   were written with (`schema`, see `codec::SCHEMA_VERSION`), when the backup was made, and
 //!   `next_id`: an id the source store's id generator had not yet handed out. Keys of history
-//!   rows and outbox messages end in such ids, so a restore moves the new store's generator
-//!   past `next_id`; otherwise a later write could reuse a restored key and overwrite its row.
+//!   rows and outbox messages end in such ids, so a restore moves the new store's ids past
+//!   `next_id`; otherwise a later write could reuse a restored key and overwrite its row.
 //! - One **row** line per stored row, trees in name order, keys in key order. `key` is the
 //!   key's bytes in hex. The value is written one of two ways, and exactly one of the two
 //!   fields is present:
@@ -34,7 +34,12 @@
 //!   half the data.
 //!
 //! Trees with no rows write nothing (so sled's default tree appears only when it holds rows);
-//! a restore into a freshly opened store recreates the store's own trees on open anyway.
+//! a restore into a freshly opened store recreates the store's own trees on open anyway. The
+//! `meta` tree (the id base) is not written: the header's `next_id` says what it is for.
+//!
+//! Only rows a restore accepts are written: a row that doesn't decode into its tree's record
+//! (see `store::valid`) is left out, counted and logged by its key's ids, and
+//! [`BackupSummary::skipped`] says how many; `twohats backup` prints it.
 //!
 //! # Consistency
 //!
@@ -50,29 +55,51 @@
 //!
 //! [`Store::restore_from`] refuses a store that holds any row, then reads and validates the
 //! whole backup into memory (a team-sized store fits easily) before writing anything, so bad
-//! input writes nothing. Then it writes tree by tree in batches, moves the id generator past
-//! `next_id` (one id at a time, about a second per ten million ids; sled skips two million on
-//! every restart) and flushes. Should a write itself fail (disk full), the restored trees are
-//! cleared again on a best-effort basis; start over from a new, empty data directory.
+//! input writes nothing. Validating means: lines of at most [`MAX_LINE_BYTES`] (a longer one
+//! is refused by its number without being read whole), every row decoding into its tree's
+//! record with its key laid out as that tree's keys are (every row that doesn't is named by
+//! its line number), and a `next_id` up to [`MAX_NEXT_ID`]. Then it writes tree by tree in
+//! batches, raises the store's id base to `next_id` (one write, however large) and flushes.
+//! Should a write itself fail (disk full), the restored trees are cleared again on a
+//! best-effort basis; start over from a new, empty data directory.
 //!
-//! Nothing here logs: the rows are people-management data. Error messages name line numbers
-//! and trees, never values.
+//! # The file
+//!
+//! [`Store::backup_to_file`] writes a new file beside the target, 0600, syncs it and renames
+//! it over the target: an existing file is replaced whole (never left half-written, never
+//! keeping a wider mode), and a symlink there is replaced, not followed.
+//!
+//! Nothing here logs values: the rows are people-management data. Error messages name line
+//! numbers and trees, never values.
 
-use super::codec::SCHEMA_VERSION;
-use super::{Store, StoreError};
+use super::codec::{CodecError, SCHEMA_VERSION};
+use super::keys::KeyIds;
+use super::valid::check_row;
+use super::{Store, StoreError, META};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufWriter, Write};
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 
 /// The backup file format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The largest `next_id` a restore accepts. sled jumps its id generator by two million on
-/// every reopen, so a store restarted daily for ten years is near 7.3e9; moving a new
-/// store's generator that far takes a few minutes (one id at a time, there is no other way).
-/// Anything beyond this is a damaged header, not a store.
-const MAX_NEXT_ID: u64 = 1 << 34;
+/// The largest `next_id` a restore accepts. sled moves its id generator two million ids on
+/// every reopen, so a store restarted daily for ten years is near 7.3e9 and one in a
+/// restart loop could be well past that; 2^48 is 140 million restarts. A restore costs the
+/// same whatever the value (one write), so the bound only has to tell a store from a
+/// damaged header, and leave the ids after it room enough never to run out.
+pub const MAX_NEXT_ID: u64 = 1 << 48;
+
+/// The longest line a restore reads, newline aside. The longest rows twohats writes are a
+/// user record and a queued summary, a few KiB each; a longer line is damage, and is refused
+/// without being read whole.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// How many undecodable lines an error lists by number; it counts the rest.
+const LISTED_LINES: usize = 20;
 
 /// How many rows go into one sled batch on restore.
 const BATCH_ROWS: usize = 1000;
@@ -88,6 +115,8 @@ const HEX_FIELD: &str = r#","value_hex":"#;
 pub struct BackupSummary {
     pub trees: usize,
     pub rows: usize,
+    /// Rows a backup left out because they don't decode (a restore refuses those instead).
+    pub skipped: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,8 +125,29 @@ pub enum BackupError {
     Store(#[from] StoreError),
     #[error("could not write the backup: {0}")]
     Write(std::io::Error),
+    #[error("could not {action} {}: {source}", .path.display())]
+    File {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("could not read line {line} of the backup: {source}")]
     Read { line: usize, source: std::io::Error },
+    #[error("line {line} of the backup is longer than {MAX_LINE_BYTES} bytes, longer than any row twohats writes; nothing was restored")]
+    LineTooLong { line: usize },
+    #[error("{} {} of the backup {} rows this build cannot decode (line {}); nothing was restored",
+        if *.count == 1 { "line" } else { "lines" },
+        line_list(.lines, *.count),
+        if *.count == 1 { "holds" } else { "hold" },
+        .first)]
+    Undecodable {
+        /// The first `LISTED_LINES` (20) such lines.
+        lines: Vec<usize>,
+        /// How many there are in all.
+        count: usize,
+        /// What is wrong with the first, without its value.
+        first: String,
+    },
     #[error("the store has a tree whose name is not UTF-8, which a backup cannot name")]
     TreeName,
     #[error("the data directory is not empty (tree `{tree}` holds rows); restore only into a new, empty data directory")]
@@ -118,6 +168,20 @@ pub enum BackupError {
     CountMismatch { expected: u64, found: usize },
     #[error("line {line} of the backup comes after its end marker; nothing was restored")]
     AfterEnd { line: usize },
+}
+
+/// `4, 9 and 12`, or `4, 9, … (and 37 more)`.
+fn line_list(lines: &[usize], count: usize) -> String {
+    let mut text: Vec<String> = lines.iter().map(usize::to_string).collect();
+    let more = count.saturating_sub(lines.len());
+    if more > 0 {
+        return format!("{} (and {more} more)", text.join(", "));
+    }
+    match text.pop() {
+        Some(last) if !text.is_empty() => format!("{} and {last}", text.join(", ")),
+        Some(last) => last,
+        None => String::new(),
+    }
 }
 
 impl From<sled::Error> for BackupError {
@@ -176,7 +240,7 @@ impl Store {
         let header = format!(
             "{{\"twohats_backup\":{FORMAT_VERSION},\"schema\":{SCHEMA_VERSION},\"created\":\"{}\",\"next_id\":{}}}\n",
             created.to_rfc3339_opts(SecondsFormat::Secs, true),
-            self.db.generate_id()?,
+            self.new_id()?,
         );
         out.write_all(header.as_bytes())
             .map_err(BackupError::Write)?;
@@ -184,11 +248,19 @@ impl Store {
         let mut names = self.db.tree_names();
         names.sort();
         for name in names {
+            if name == META.as_bytes() {
+                continue; // the header's next_id stands for it
+            }
             let tree_name = std::str::from_utf8(&name).map_err(|_| BackupError::TreeName)?;
             let tree = self.db.open_tree(&name)?;
             let mut rows = 0;
             for row in tree.iter() {
                 let (key, value) = row?;
+                if let Err(why) = check_row(tree_name, &key, &value) {
+                    self.undecodable_row(skipped_tree(tree_name), &key_ids(tree_name, &key), &why);
+                    summary.skipped += 1;
+                    continue;
+                }
                 out.write_all(row_line(tree_name, &key, &value).as_bytes())
                     .map_err(BackupError::Write)?;
                 rows += 1;
@@ -203,13 +275,65 @@ impl Store {
         Ok(summary)
     }
 
+    /// [`Store::backup_to`] into the file at `path`, readable by its owner only: written
+    /// beside it under a temporary name (0600), synced, then renamed over `path`, and the
+    /// folder synced. Whatever was at `path` — a file with a wider mode, a symlink — is
+    /// replaced, never written through; on error it is left as it was.
+    pub fn backup_to_file(&self, path: &Path) -> Result<BackupSummary, BackupError> {
+        let fail = |action, source| BackupError::File {
+            action,
+            path: path.to_path_buf(),
+            source,
+        };
+        match fs::symlink_metadata(path) {
+            Ok(meta) if !(meta.is_file() || meta.is_symlink()) => {
+                return Err(fail(
+                    "replace",
+                    std::io::Error::other("it is not a regular file"),
+                ))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail("look at", e)),
+        }
+        let name = path
+            .file_name()
+            .ok_or_else(|| fail("write", std::io::Error::other("the path names no file")))?;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let (temp_path, file) =
+            create_temp_beside(dir, name).map_err(|e| fail("create a file beside", e))?;
+        let written = self.backup_to(&file).and_then(|summary| {
+            file.sync_all().map_err(|e| fail("sync", e))?;
+            drop(file);
+            fs::rename(&temp_path, path).map_err(|e| fail("replace", e))?;
+            Ok(summary)
+        });
+        if written.is_err() {
+            let _ = fs::remove_file(&temp_path); // best effort: the error says what happened
+            return written;
+        }
+        // The rename is only durable once the folder is.
+        #[cfg(unix)]
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| fail("sync the folder of", e))?;
+        written
+    }
+
     /// Loads a backup into this store, which must be empty (no rows in any tree); durable
     /// (flushed) before returning. The whole backup is validated before anything is written,
     /// so a refused backup leaves the store as it was.
     pub fn restore_from(&self, input: impl BufRead) -> Result<BackupSummary, BackupError> {
         self.ensure_empty()?;
         let backup = read_backup(input)?;
-        if let Err(e) = self.write_trees(&backup.trees) {
+        // Ids below `next_id` may be part of restored keys: never hand them out again.
+        let written = self
+            .write_trees(&backup.trees)
+            .and_then(|()| Ok(self.raise_ids_to(backup.next_id)?));
+        if let Err(e) = written {
             // Best effort: leave no half-restored tree behind.
             for name in backup.trees.keys() {
                 if let Ok(tree) = self.db.open_tree(name) {
@@ -219,18 +343,18 @@ impl Store {
             let _ = self.durable();
             return Err(e);
         }
-        // Ids below `next_id` may be part of restored keys: never hand them out again.
-        while self.db.generate_id()? < backup.next_id {}
         self.durable()?;
         Ok(BackupSummary {
             trees: backup.trees.len(),
             rows: backup.rows,
+            skipped: 0,
         })
     }
 
     fn ensure_empty(&self) -> Result<(), BackupError> {
         for name in self.db.tree_names() {
-            if !self.db.open_tree(&name)?.is_empty() {
+            // An id base is no data: a store restored from an empty backup is still empty.
+            if name != META.as_bytes() && !self.db.open_tree(&name)?.is_empty() {
                 return Err(BackupError::NotEmpty {
                     tree: String::from_utf8_lossy(&name).into_owned(),
                 });
@@ -255,6 +379,53 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// A new file `.NAME.PID.N.tmp` in `dir`, 0600, that did not exist before.
+fn create_temp_beside(dir: &Path, name: &std::ffi::OsStr) -> std::io::Result<(PathBuf, File)> {
+    let mut last = None;
+    for attempt in 0..100 {
+        let mut temp = std::ffi::OsString::from(".");
+        temp.push(name);
+        temp.push(format!(".{}.{attempt}.tmp", std::process::id()));
+        let temp = dir.join(temp);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            // Left by a run that died: take the next name.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+}
+
+/// The tree name for the count and the log: a tree of the store's own, or "other".
+fn skipped_tree(tree: &str) -> &'static str {
+    const OWN: [&str; 9] = [
+        super::USERS,
+        super::CHECKINS,
+        super::ONE_ON_ONES,
+        super::WINS,
+        super::FIRES,
+        super::DIGESTS,
+        super::SEEN_EVENTS,
+        super::outbox::LEDGER,
+        super::outbox::OUTBOX,
+    ];
+    OWN.into_iter().find(|own| *own == tree).unwrap_or("other")
+}
+
+/// How a log line names a row of `tree`.
+fn key_ids<'a>(tree: &str, key: &'a [u8]) -> KeyIds<'a> {
+    if tree == super::outbox::OUTBOX {
+        KeyIds::Numbered(key)
+    } else {
+        KeyIds::Prefixed(key)
     }
 }
 
@@ -358,39 +529,72 @@ fn parse_header(line: &str) -> Result<Header, BackupError> {
     Ok(header)
 }
 
-/// Reads and validates a whole backup. Nothing is written.
-fn read_backup(mut input: impl BufRead) -> Result<Parsed, BackupError> {
-    let mut buf = String::new();
-    let mut line_no = 0;
-    // One line without its ending, and whether it had one (a cut-off last line has none).
-    let mut next_line = |buf: &mut String| -> Result<Option<(usize, bool)>, BackupError> {
-        buf.clear();
-        line_no += 1;
-        let n = input.read_line(buf).map_err(|source| BackupError::Read {
-            line: line_no,
-            source,
-        })?;
+/// A backup's lines, one at a time, each at most [`MAX_LINE_BYTES`] long.
+struct Lines<R> {
+    input: R,
+    text: String,
+    number: usize,
+}
+
+impl<R: BufRead> Lines<R> {
+    /// The next line (in `self.text`, without its ending): its number, and whether it had
+    /// an ending (a cut-off last line has none). `None` at the end of the input.
+    fn next(&mut self) -> Result<Option<(usize, bool)>, BackupError> {
+        self.number += 1;
+        let line = self.number;
+        let mut bytes = std::mem::take(&mut self.text).into_bytes();
+        bytes.clear();
+        // Room for the longest line and its `\r\n`, and one byte more to see it is longer.
+        let limit = MAX_LINE_BYTES as u64 + 3;
+        let n = (&mut self.input)
+            .take(limit)
+            .read_until(b'\n', &mut bytes)
+            .map_err(|source| BackupError::Read { line, source })?;
         if n == 0 {
             return Ok(None);
         }
-        let complete = buf.ends_with('\n');
+        let complete = bytes.ends_with(b"\n");
         if complete {
-            buf.pop();
-            if buf.ends_with('\r') {
-                buf.pop();
+            bytes.pop();
+            if bytes.ends_with(b"\r") {
+                bytes.pop();
             }
         }
-        Ok(Some((line_no, complete)))
-    };
+        if bytes.len() > MAX_LINE_BYTES {
+            return Err(BackupError::LineTooLong { line });
+        }
+        self.text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) if complete => {
+                return Err(BackupError::Malformed {
+                    line,
+                    reason: "it is not UTF-8 text".into(),
+                })
+            }
+            // A last line cut inside a character: the caller reports the truncation.
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        Ok(Some((line, complete)))
+    }
+}
 
-    if next_line(&mut buf)?.is_none() {
+/// Reads and validates a whole backup. Nothing is written.
+fn read_backup(input: impl BufRead) -> Result<Parsed, BackupError> {
+    let mut lines = Lines {
+        input,
+        text: String::new(),
+        number: 0,
+    };
+    if lines.next()?.is_none() {
         return Err(BackupError::Empty);
     }
-    let header = parse_header(&buf)?;
+    let header = parse_header(&lines.text)?;
     let mut trees: BTreeMap<String, BTreeMap<Vec<u8>, Vec<u8>>> = BTreeMap::new();
     let mut rows = 0;
     let mut end = None;
-    while let Some((line, complete)) = next_line(&mut buf)? {
+    let mut undecodable: Option<BackupError> = None;
+    while let Some((line, complete)) = lines.next()? {
+        let buf = &lines.text;
         if end.is_some() {
             if buf.trim().is_empty() {
                 continue;
@@ -398,11 +602,16 @@ fn read_backup(mut input: impl BufRead) -> Result<Parsed, BackupError> {
             return Err(BackupError::AfterEnd { line });
         }
         if buf.starts_with(ROW_START) {
-            let row = match parse_row(&buf) {
+            let row = match parse_row(buf) {
                 Ok(row) => row,
                 Err(_) if !complete => return Err(BackupError::Truncated { rows }),
                 Err(reason) => return Err(BackupError::Malformed { line, reason }),
             };
+            rows += 1;
+            if let Err(why) = check_row(&row.tree, &row.key, &row.value) {
+                note_undecodable(&mut undecodable, line, &row.tree, &why);
+                continue; // refused at the end; keep reading to name every such line
+            }
             let tree = trees.entry(row.tree).or_default();
             if tree.insert(row.key, row.value).is_some() {
                 return Err(BackupError::Malformed {
@@ -410,10 +619,9 @@ fn read_backup(mut input: impl BufRead) -> Result<Parsed, BackupError> {
                     reason: "this key already appeared earlier in the same tree".into(),
                 });
             }
-            rows += 1;
             continue;
         }
-        match serde_json::from_str::<Trailer>(&buf) {
+        match serde_json::from_str::<Trailer>(buf) {
             Ok(Trailer { end: true, rows }) => end = Some(rows),
             _ if !complete => return Err(BackupError::Truncated { rows }),
             Ok(Trailer { end: false, .. }) => {
@@ -436,11 +644,34 @@ fn read_backup(mut input: impl BufRead) -> Result<Parsed, BackupError> {
             expected,
             found: rows,
         }),
-        Some(_) => Ok(Parsed {
-            next_id: header.next_id,
-            trees,
-            rows,
-        }),
+        Some(_) => match undecodable {
+            Some(e) => Err(e),
+            None => Ok(Parsed {
+                next_id: header.next_id,
+                trees,
+                rows,
+            }),
+        },
+    }
+}
+
+/// Adds a line to the restore's list of rows that don't decode.
+fn note_undecodable(list: &mut Option<BackupError>, line: usize, tree: &str, why: &CodecError) {
+    match list {
+        Some(BackupError::Undecodable { lines, count, .. }) => {
+            if lines.len() < LISTED_LINES {
+                lines.push(line);
+            }
+            *count += 1;
+        }
+        _ => {
+            *list = Some(BackupError::Undecodable {
+                lines: vec![line],
+                count: 1,
+                // Debug-quoted: a tree name comes from the file, and may hold anything.
+                first: format!("{line}, tree {tree:?}: {why}"),
+            })
+        }
     }
 }
 
@@ -453,6 +684,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         (dir, store)
+    }
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap()
+    }
+
+    /// A user record as the store writes it.
+    fn user_value() -> Vec<u8> {
+        super::super::codec::encode(&crate::domain::user::UserRecord::new(t0())).unwrap()
+    }
+
+    fn header_with_next_id(next_id: u64) -> String {
+        format!(
+            r#"{{"twohats_backup":1,"schema":{SCHEMA_VERSION},"created":"2026-11-27T16:00:00Z","next_id":{next_id}}}"#
+        )
     }
 
     fn line(tree: &str, key: &[u8], value: &[u8]) -> String {
@@ -581,8 +827,7 @@ mod tests {
     fn the_header_names_format_schema_time_and_next_id() {
         let (_dir, store) = temp_store();
         let mut out = Vec::new();
-        let created = Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap();
-        let summary = store.backup_at(&mut out, created).unwrap();
+        let summary = store.backup_at(&mut out, t0()).unwrap();
         assert_eq!(summary, BackupSummary::default());
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<_> = text.lines().collect();
@@ -601,10 +846,7 @@ mod tests {
     #[test]
     fn the_default_tree_is_written_only_when_it_holds_rows() {
         let (_dir, store) = temp_store();
-        store
-            .users
-            .insert(b"T1\0U1\0", &br#"{"v":1,"d":{}}"#[..])
-            .unwrap();
+        store.users.insert(b"T1\0U1\0", user_value()).unwrap();
         let mut out = Vec::new();
         store.backup_to(&mut out).unwrap();
         assert!(!String::from_utf8_lossy(&out).contains("__sled__default"));
@@ -612,7 +854,14 @@ mod tests {
         store.db.insert(b"stray", &b"\x01"[..]).unwrap();
         let mut out = Vec::new();
         let summary = store.backup_to(&mut out).unwrap();
-        assert_eq!(summary, BackupSummary { trees: 2, rows: 2 });
+        assert_eq!(
+            summary,
+            BackupSummary {
+                trees: 2,
+                rows: 2,
+                skipped: 0
+            }
+        );
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.contains(r#"{"tree":"__sled__default","key":"7374726179","value_hex":"01"}"#),
@@ -633,31 +882,97 @@ mod tests {
         for _ in 0..5000 {
             store.db.generate_id().unwrap();
         }
+        let item = crate::store::OutboxItem {
+            team: crate::domain::ids::TeamId::parse("T1").unwrap(),
+            channel: "U1".into(),
+            doc: crate::render::Doc::new("hello"),
+            ledger_key: b"T1\0U1\0summary\x002026-11-27".to_vec(),
+            attempts: 0,
+            not_before: t0(),
+            created: t0(),
+        };
         store
             .outbox
-            .insert(4999u64.to_be_bytes(), &b"{}"[..])
+            .insert(
+                4999u64.to_be_bytes(),
+                super::super::codec::encode(&item).unwrap(),
+            )
             .unwrap();
         let mut out = Vec::new();
-        store.backup_to(&mut out).unwrap();
+        assert_eq!(store.backup_to(&mut out).unwrap().rows, 1);
         let header = parse_header(String::from_utf8_lossy(&out).lines().next().unwrap()).unwrap();
         assert!(header.next_id >= 5000);
 
         let (_dir2, copy) = temp_store();
         copy.restore_from(&out[..]).unwrap();
-        assert!(copy.db.generate_id().unwrap() > header.next_id);
+        // `next_id` itself was never handed out by the source, so it may be the first.
+        assert!(copy.new_id().unwrap() >= header.next_id);
+        assert!(copy.new_id().unwrap() > header.next_id);
+    }
+
+    #[test]
+    fn a_huge_next_id_is_one_write_and_survives_a_reopen() {
+        // Before the id base, a restore counted sled's generator up to `next_id` one id at a
+        // time: this one would have taken half an hour.
+        let next_id = 1 << 34;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let copy = Store::open(dir.path()).unwrap();
+            let backup = format!(
+                "{}\n{{\"end\":true,\"rows\":0}}\n",
+                header_with_next_id(next_id)
+            );
+            copy.restore_from(backup.as_bytes()).unwrap();
+            assert!(copy.new_id().unwrap() >= next_id);
+            assert!(
+                copy.raw_entries().unwrap().is_empty(),
+                "the id base is no data"
+            );
+            // Still empty: the id base alone doesn't make a store hold data.
+            assert!(copy.ensure_empty().is_ok());
+        }
+        let reopened = Store::open(dir.path()).unwrap();
+        assert!(reopened.new_id().unwrap() >= next_id);
+        let mut out = Vec::new();
+        reopened.backup_to(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains("\"meta\""), "{text}");
+        let header = parse_header(text.lines().next().unwrap()).unwrap();
+        assert!(header.next_id >= next_id);
+    }
+
+    #[test]
+    fn undecodable_lines_are_listed_by_number() {
+        assert_eq!(line_list(&[4], 1), "4");
+        assert_eq!(line_list(&[4, 9, 12], 3), "4, 9 and 12");
+        assert_eq!(line_list(&[4, 9], 39), "4, 9 (and 37 more)");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_refused_by_number_and_one_at_the_limit_is_read() {
+        let at_limit = "x".repeat(MAX_LINE_BYTES);
+        for (line, ending, too_long) in [
+            (at_limit.clone() + "x", "\n", true),
+            (at_limit.clone() + "x", "", true),
+            (at_limit.clone(), "\r\n", false),
+            (at_limit, "", false),
+        ] {
+            let input = format!("{}\n{line}{ending}", header_with_next_id(1));
+            let (_dir, copy) = temp_store();
+            let err = copy.restore_from(input.as_bytes()).unwrap_err();
+            assert_eq!(
+                matches!(err, BackupError::LineTooLong { line: 2 }),
+                too_long,
+                "{err}"
+            );
+        }
     }
 
     #[test]
     fn a_cut_off_last_line_is_reported_as_truncation() {
         let (_dir, store) = temp_store();
-        store
-            .users
-            .insert(b"T1\0U1\0", &br#"{"v":1,"d":{}}"#[..])
-            .unwrap();
-        store
-            .users
-            .insert(b"T1\0U2\0", &br#"{"v":1,"d":{}}"#[..])
-            .unwrap();
+        store.users.insert(b"T1\0U1\0", user_value()).unwrap();
+        store.users.insert(b"T1\0U2\0", user_value()).unwrap();
         let mut out = Vec::new();
         store.backup_to(&mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
@@ -675,10 +990,7 @@ mod tests {
 
     #[test]
     fn an_implausible_next_id_is_refused() {
-        let header = format!(
-            r#"{{"twohats_backup":1,"schema":{SCHEMA_VERSION},"created":"2026-11-27T16:00:00Z","next_id":{}}}"#,
-            MAX_NEXT_ID + 1
-        );
+        let header = header_with_next_id(MAX_NEXT_ID + 1);
         let (_dir, copy) = temp_store();
         let err = copy
             .restore_from(format!("{header}\n{{\"end\":true,\"rows\":0}}\n").as_bytes())

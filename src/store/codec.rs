@@ -2,6 +2,9 @@
 //!
 //! Reading a value written by an older version goes through [`migrate`] first, so a schema
 //! change is one new arm there, not a rewrite of the database at start-up.
+//!
+//! Errors never quote the value: serde's own messages can (`invalid value: integer 300`), and
+//! these errors reach the logs, which must carry ids only. They say where and what kind.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -11,10 +14,32 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
-    #[error("stored value is not valid JSON for its tree: {0}")]
+    #[error("stored value does not decode as its tree's record ({})", where_in(.0))]
     Json(#[from] serde_json::Error),
     #[error("stored value has schema version {0}, newer than this build ({SCHEMA_VERSION}); upgrade twohats")]
     FromTheFuture(u32),
+    /// It decodes, but holds what twohats never writes (an `eng_pct` of 300).
+    #[error("stored value is out of range: {0}")]
+    Invalid(&'static str),
+    /// The row's key is not laid out as its tree's keys are.
+    #[error("stored key is malformed: {0}")]
+    Key(&'static str),
+}
+
+/// The kind and place of a JSON error, without the text serde would quote from the value.
+fn where_in(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let kind = match e.classify() {
+        Category::Io => "read error",
+        Category::Syntax => "syntax error",
+        Category::Data => "wrong type or value",
+        Category::Eof => "cut short",
+    };
+    if e.line() == 0 {
+        kind.to_string()
+    } else {
+        format!("{kind} at column {}", e.column())
+    }
 }
 
 #[derive(Serialize)]
@@ -69,6 +94,20 @@ mod tests {
         let bytes = encode(&vec![1, 2]).unwrap();
         assert_eq!(std::str::from_utf8(&bytes).unwrap(), r#"{"v":1,"d":[1,2]}"#);
         assert_eq!(decode::<Vec<i32>>("t", &bytes).unwrap(), vec![1, 2]);
+    }
+
+    #[test]
+    fn errors_say_where_but_never_quote_the_value() {
+        for bytes in [
+            &br#"{"v":1,"d":"SECRET"}"#[..],
+            br#"{"v":1,"d":["SECRET"]}"#,
+            br#"{"v":0,"d":"SECRET"}"#,
+            br#"{"v":1,"d":[1,"SECRET""#,
+        ] {
+            let err = decode::<Vec<u8>>("t", bytes).unwrap_err().to_string();
+            assert!(!err.contains("SECRET"), "{err}");
+            assert!(err.contains("does not decode"), "{err}");
+        }
     }
 
     #[test]

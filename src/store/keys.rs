@@ -5,8 +5,9 @@
 //!
 //! Ids are validated as ASCII alphanumerics (see `domain::ids`), so they never contain 0x00.
 
-use crate::domain::ids::{ChannelId, Scope, TeamId};
+use crate::domain::ids::{ChannelId, Scope, TeamId, UserId};
 use chrono::{DateTime, Utc};
+use std::fmt;
 
 const SEP: u8 = 0;
 
@@ -56,6 +57,73 @@ fn epoch_ms(at: DateTime<Utc>) -> u64 {
     u64::try_from(at.timestamp_millis()).unwrap_or(0)
 }
 
+/// The scope a per-user key starts with, and the bytes after its `team 0x00 user 0x00`
+/// prefix; `None` when the key doesn't start with two valid ids.
+pub fn split_scope(key: &[u8]) -> Option<(Scope, &[u8])> {
+    let (team, rest) = split_id(key)?;
+    let (user, rest) = split_id(rest)?;
+    Some((
+        Scope::new(TeamId::parse(team).ok()?, UserId::parse(user).ok()?),
+        rest,
+    ))
+}
+
+/// The team a key starts with (`team 0x00 …`), and the bytes after the separator.
+pub fn split_team(key: &[u8]) -> Option<(TeamId, &[u8])> {
+    let (team, rest) = split_id(key)?;
+    Some((TeamId::parse(team).ok()?, rest))
+}
+
+/// The text before the first separator, and what follows it.
+fn split_id(key: &[u8]) -> Option<(&str, &[u8])> {
+    let at = key.iter().position(|b| *b == SEP)?;
+    Some((std::str::from_utf8(&key[..at]).ok()?, &key[at + 1..]))
+}
+
+/// What a log line may say about a row: the team and user (or channel) ids its key starts
+/// with, once they parse as ids, or the number an outbox key is. Never the value, and never
+/// key bytes that aren't valid ids.
+pub enum KeyIds<'a> {
+    /// A key that is a bare big-endian id (the outbox).
+    Numbered(&'a [u8]),
+    /// A key that starts `team 0x00 user-or-channel`.
+    Prefixed(&'a [u8]),
+}
+
+impl KeyIds<'_> {
+    /// The key itself, for telling rows apart (never for printing).
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            KeyIds::Numbered(key) | KeyIds::Prefixed(key) => key,
+        }
+    }
+}
+
+impl fmt::Display for KeyIds<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = match self {
+            KeyIds::Numbered(key) => {
+                return match <[u8; 8]>::try_from(*key) {
+                    Ok(id) => write!(f, "#{}", u64::from_be_bytes(id)),
+                    Err(_) => f.write_str("(not an id)"),
+                }
+            }
+            KeyIds::Prefixed(key) => key,
+        };
+        let Some((team, rest)) = split_team(key) else {
+            return f.write_str("(no valid team id)");
+        };
+        let subject = split_id(rest).map_or_else(
+            || std::str::from_utf8(rest).ok(),
+            |(subject, _)| Some(subject),
+        );
+        match subject.filter(|s| UserId::parse(s).is_ok() || ChannelId::parse(s).is_ok()) {
+            Some(subject) => write!(f, "{team}/{subject}"),
+            None => write!(f, "{team}"),
+        }
+    }
+}
+
 /// The first key past every row of a user, for the end of range scans.
 pub fn upper_bound(scope: &Scope) -> Vec<u8> {
     let mut key = user_prefix(scope);
@@ -83,6 +151,31 @@ mod tests {
         let late = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
         assert!(timed(&s, early, u64::MAX) < timed(&s, late, 0));
         assert!(timed(&s, early, 1).starts_with(&user_prefix(&s)));
+    }
+
+    #[test]
+    fn a_key_names_its_ids_and_nothing_else() {
+        let s = scope("T1", "U1");
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap();
+        let key = timed(&s, at, 7);
+        assert_eq!(KeyIds::Prefixed(&key).to_string(), "T1/U1");
+        assert_eq!(
+            split_scope(&key).map(|(s, rest)| (s, rest.len())),
+            Some((s, 16))
+        );
+        let channel = channel(
+            &TeamId::parse("T1").unwrap(),
+            &ChannelId::parse("C9").unwrap(),
+        );
+        assert_eq!(KeyIds::Prefixed(&channel).to_string(), "T1/C9");
+        assert_eq!(KeyIds::Numbered(&42u64.to_be_bytes()).to_string(), "#42");
+        assert_eq!(KeyIds::Numbered(b"SECRET").to_string(), "(not an id)");
+        assert_eq!(KeyIds::Prefixed(b"T1\0SECRET text\0").to_string(), "T1");
+        assert_eq!(
+            KeyIds::Prefixed(b"SECRET").to_string(),
+            "(no valid team id)"
+        );
+        assert_eq!(split_scope(b"T1\0U1"), None, "no separator after the user");
     }
 
     #[test]

@@ -8,12 +8,19 @@
 //! - A write is acknowledged only after [`Store::durable`] (or [`Store::durable_async`])
 //!   returns: a `flush` on the flusher thread that began after the write, shared by every
 //!   writer waiting at the time (group commit), so an acknowledged write survives a crash.
+//! - A row that doesn't decode (or decodes to a value no command writes, see `valid.rs`) never
+//!   stops anyone else: loops over rows — every user, every subscription, the outbox, a
+//!   user's history — skip it; reading one user's own record returns the error, so only
+//!   that user's request fails. Either way it is counted (`StoreStats::undecodable_rows`)
+//!   and logged by its key's ids, never its value.
+//! - A new data directory is created 0700.
 
 pub mod backup;
 mod codec;
 mod flusher;
 pub mod keys;
 mod outbox;
+mod valid;
 
 pub use outbox::{Claim, LedgerKey, OutboxItem};
 
@@ -23,12 +30,17 @@ use crate::domain::ids::{ChannelId, Scope, TeamId, UserId};
 use crate::domain::team::OneOnOne;
 use crate::domain::user::UserRecord;
 use chrono::{DateTime, NaiveDate, Utc};
-use codec::{decode, encode, CodecError};
+use codec::{encode, CodecError};
 use flusher::Flusher;
 pub use flusher::{FlushError, FlushStats};
+use keys::KeyIds;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use valid::{decode_checked, Checked};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -45,6 +57,16 @@ pub enum StoreError {
         tree: &'static str,
         source: CodecError,
     },
+    #[error("the store has used up its ids")]
+    IdsExhausted,
+}
+
+impl StoreError {
+    /// Whether the error is a stored row that doesn't decode (as opposed to the store
+    /// failing): such a row concerns its owner only, and a loop over many goes on past it.
+    pub fn is_undecodable(&self) -> bool {
+        matches!(self, StoreError::Codec { .. })
+    }
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -64,6 +86,14 @@ const WINS: &str = "wins";
 const FIRES: &str = "fires";
 const DIGESTS: &str = "digests";
 const SEEN_EVENTS: &str = "seen_events";
+/// The store's own bookkeeping: `id_base` (see `Store::new_id`). Not user data, so it is
+/// left out of backups (their header carries it) and of [`Store::raw_entries`].
+const META: &str = "meta";
+const ID_BASE: &[u8] = b"id_base";
+
+/// How many undecodable rows are logged as warnings, each once; past that (or the second
+/// time a row is met, every scheduler tick) they are logged at debug, and still counted.
+const WARN_ROWS: usize = 1024;
 
 pub struct Store {
     db: sled::Db,
@@ -76,7 +106,26 @@ pub struct Store {
     seen_events: sled::Tree,
     ledger: sled::Tree,
     outbox: sled::Tree,
+    meta: sled::Tree,
+    /// Added to sled's ids: a restore raises it past every id the backup's keys may end in,
+    /// in one write (sled's own generator only moves one id at a time).
+    id_base: AtomicU64,
+    /// Undecodable rows met so far, for `/metrics`.
+    undecodable: AtomicU64,
+    /// (tree, key) of the undecodable rows already warned about.
+    warned: Mutex<HashSet<(&'static str, Vec<u8>)>>,
     flusher: Flusher,
+}
+
+/// The store's counters, read on each `/metrics` scrape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Flushes run so far.
+    pub flushes: u64,
+    /// Durability waits answered so far.
+    pub waits: u64,
+    /// Stored rows met that didn't decode (each time one is met).
+    pub undecodable_rows: u64,
 }
 
 /// Everything one user owns, as `/tlm export` hands it over.
@@ -107,8 +156,12 @@ pub struct Forgotten {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database in `dir`.
+    /// Opens (creating if needed, 0700) the database in `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
+        create_private_dir(dir).map_err(|e| StoreError::Open {
+            path: dir.to_path_buf(),
+            source: sled::Error::Io(e),
+        })?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_BYTES)
@@ -123,6 +176,18 @@ impl Store {
             path: dir.to_path_buf(),
             source: sled::Error::Io(e),
         })?;
+        let meta = tree(META)?;
+        // Unreadable, it could only be replaced by a guess, and a low guess would let new
+        // rows overwrite restored ones: refuse to open instead.
+        let id_base = match meta.get(ID_BASE)? {
+            None => 0,
+            Some(bytes) => <[u8; 8]>::try_from(bytes.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Codec {
+                    tree: META,
+                    source: CodecError::Invalid("the id base is not 8 bytes"),
+                })?,
+        };
         Ok(Self {
             users: tree(USERS)?,
             checkins: tree(CHECKINS)?,
@@ -133,6 +198,10 @@ impl Store {
             seen_events: tree(SEEN_EVENTS)?,
             ledger: tree(outbox::LEDGER)?,
             outbox: tree(outbox::OUTBOX)?,
+            meta,
+            id_base: AtomicU64::new(id_base),
+            undecodable: AtomicU64::new(0),
+            warned: Mutex::new(HashSet::new()),
             db,
             flusher,
         })
@@ -150,9 +219,15 @@ impl Store {
         Ok(self.flusher.wait()?)
     }
 
-    /// How many flushes ran and how many durability waits they answered.
-    pub fn flush_stats(&self) -> FlushStats {
-        self.flusher.stats()
+    /// How many flushes ran, how many durability waits they answered, and how many
+    /// undecodable rows were met.
+    pub fn flush_stats(&self) -> StoreStats {
+        let FlushStats { flushes, waits } = self.flusher.stats();
+        StoreStats {
+            flushes,
+            waits,
+            undecodable_rows: self.undecodable.load(Ordering::Relaxed),
+        }
     }
 
     /// [`Store::durable`] for async callers: waits without holding a thread.
@@ -163,10 +238,12 @@ impl Store {
 
     // ---- users ----
 
+    /// One user's record; an error if it doesn't decode (their request fails, nobody else's).
     pub fn user(&self, scope: &Scope) -> Result<Option<UserRecord>> {
+        let key = keys::user_prefix(scope);
         self.users
-            .get(keys::user_prefix(scope))?
-            .map(|v| decode_in(USERS, &v))
+            .get(&key)?
+            .map(|v| self.decode_row(USERS, KeyIds::Prefixed(&key), &v))
             .transpose()
     }
 
@@ -188,7 +265,7 @@ impl Store {
         loop {
             let old = self.users.get(&key).map_err(StoreError::from)?;
             let mut record = match &old {
-                Some(bytes) => decode_in(USERS, bytes)?,
+                Some(bytes) => self.decode_row(USERS, KeyIds::Prefixed(&key), bytes)?,
                 None => UserRecord::new(now),
             };
             let out = change(&mut record)?;
@@ -204,15 +281,24 @@ impl Store {
         }
     }
 
-    /// Every user record in the store, in key order.
+    /// Every user record in the store, in key order. A row that doesn't decode is skipped
+    /// (counted and logged): only a failing store is an error.
     pub fn users(&self) -> impl Iterator<Item = Result<(Scope, UserRecord)>> + '_ {
-        self.users.iter().map(|row| {
-            let (key, value) = row?;
-            let scope = scope_from_key(&key).ok_or(StoreError::Codec {
-                tree: USERS,
-                source: CodecError::Json(serde::de::Error::custom("malformed user key")),
-            })?;
-            Ok((scope, decode_in(USERS, &value)?))
+        self.users.iter().filter_map(|row| {
+            let (key, value) = match row {
+                Ok(row) => row,
+                Err(e) => return Some(Err(e.into())),
+            };
+            let ids = KeyIds::Prefixed(&key);
+            let Some(scope) = keys::split_scope(&key)
+                .filter(|(_, rest)| rest.is_empty())
+                .map(|(scope, _)| scope)
+            else {
+                self.undecodable_row(USERS, &ids, &CodecError::Key("not `team 0x00 user 0x00`"));
+                return None;
+            };
+            let record = self.decode_row(USERS, ids, &value).ok()?;
+            Some(Ok((scope, record)))
         })
     }
 
@@ -235,12 +321,17 @@ impl Store {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<CheckIn>> {
-        self.checkins
-            .range(keys::timed_bound(scope, from)..keys::timed_bound(scope, until))
-            .next_back()
-            .transpose()?
-            .map(|(_, v)| decode_in(CHECKINS, &v))
-            .transpose()
+        // Usually one seek: an undecodable row is passed over for the one before it.
+        let rows = self
+            .checkins
+            .range(keys::timed_bound(scope, from)..keys::timed_bound(scope, until));
+        for row in rows.rev() {
+            let (key, value) = row?;
+            if let Ok(checkin) = self.decode_row(CHECKINS, KeyIds::Prefixed(&key), &value) {
+                return Ok(Some(checkin));
+            }
+        }
+        Ok(None)
     }
 
     /// 1:1s are keyed by the day they happened, so a back-dated one sorts into place.
@@ -265,8 +356,12 @@ impl Store {
         let mut missing: Vec<&UserId> = people.iter().collect();
         let mut found = Vec::new();
         for row in self.one_on_ones.scan_prefix(keys::user_prefix(scope)).rev() {
-            let (_, value) = row?;
-            let entry: OneOnOne = decode_in(ONE_ON_ONES, &value)?;
+            let (key, value) = row?;
+            let Ok(entry) =
+                self.decode_row::<OneOnOne>(ONE_ON_ONES, KeyIds::Prefixed(&key), &value)
+            else {
+                continue;
+            };
             let was_missing = missing.len();
             missing.retain(|id| **id != entry.with.id);
             if entry.date >= since || missing.len() < was_missing {
@@ -288,10 +383,13 @@ impl Store {
     }
 
     pub fn last_win(&self, scope: &Scope) -> Result<Option<Win>> {
-        match self.wins.scan_prefix(keys::user_prefix(scope)).next_back() {
-            Some(row) => Ok(Some(decode_in(WINS, &row?.1)?)),
-            None => Ok(None),
+        for row in self.wins.scan_prefix(keys::user_prefix(scope)).rev() {
+            let (key, value) = row?;
+            if let Ok(win) = self.decode_row(WINS, KeyIds::Prefixed(&key), &value) {
+                return Ok(Some(win));
+            }
         }
+        Ok(None)
     }
 
     pub fn add_fire(&self, scope: &Scope, fire: &Fire) -> Result<()> {
@@ -305,9 +403,10 @@ impl Store {
     // ---- digests ----
 
     pub fn subscription(&self, team: &TeamId, channel: &ChannelId) -> Result<Option<Subscription>> {
+        let key = keys::channel(team, channel);
         self.digests
-            .get(keys::channel(team, channel))?
-            .map(|v| decode_in(DIGESTS, &v))
+            .get(&key)?
+            .map(|v| self.decode_row(DIGESTS, KeyIds::Prefixed(&key), &v))
             .transpose()
     }
 
@@ -323,31 +422,35 @@ impl Store {
         Ok(self.digests.remove(keys::channel(team, channel))?.is_some())
     }
 
+    /// A team's digest subscriptions; one that doesn't decode is skipped.
     pub fn subscriptions(&self, team: &TeamId) -> Result<Vec<Subscription>> {
-        self.digests
-            .scan_prefix(keys::team_prefix(team))
-            .map(|row| decode_in(DIGESTS, &row?.1))
-            .collect()
+        let mut subs = Vec::new();
+        for row in self.digests.scan_prefix(keys::team_prefix(team)) {
+            let (key, value) = row?;
+            subs.extend(
+                self.decode_row(DIGESTS, KeyIds::Prefixed(&key), &value)
+                    .ok(),
+            );
+        }
+        Ok(subs)
     }
 
-    /// Every digest subscription of every team, with its team.
+    /// Every digest subscription of every team, with its team; one that doesn't decode is
+    /// skipped.
     pub fn all_subscriptions(&self) -> Result<Vec<(TeamId, Subscription)>> {
-        self.digests
-            .iter()
-            .map(|row| {
-                let (key, value) = row?;
-                let team = key
-                    .split(|b| *b == 0)
-                    .next()
-                    .and_then(|t| std::str::from_utf8(t).ok())
-                    .and_then(|t| TeamId::parse(t).ok())
-                    .ok_or(StoreError::Codec {
-                        tree: DIGESTS,
-                        source: CodecError::Json(serde::de::Error::custom("malformed digest key")),
-                    })?;
-                Ok((team, decode_in(DIGESTS, &value)?))
-            })
-            .collect()
+        let mut subs = Vec::new();
+        for row in self.digests.iter() {
+            let (key, value) = row?;
+            let ids = KeyIds::Prefixed(&key);
+            let Some((team, _)) = keys::split_team(&key) else {
+                self.undecodable_row(DIGESTS, &ids, &CodecError::Key("no team id"));
+                continue;
+            };
+            if let Ok(sub) = self.decode_row(DIGESTS, ids, &value) {
+                subs.push((team, sub));
+            }
+        }
+        Ok(subs)
     }
 
     // ---- Slack event delivery ----
@@ -443,11 +546,14 @@ impl Store {
         Ok(gone)
     }
 
-    /// Every key and value of every tree, for tests that check what is left on disk and for
-    /// backups.
+    /// Every key and value of every tree but the store's own bookkeeping (`meta`: an id
+    /// counter, no user data), for tests that check what is left on disk.
     pub fn raw_entries(&self) -> Result<Vec<RawEntry>> {
         let mut out = Vec::new();
         for name in self.db.tree_names() {
+            if name == META.as_bytes() {
+                continue;
+            }
             let tree = self.db.open_tree(&name)?;
             let name = String::from_utf8_lossy(&name).into_owned();
             for row in tree.iter() {
@@ -458,7 +564,62 @@ impl Store {
         Ok(out)
     }
 
+    /// **Tests only**: writes `value` under `key` in `tree` as it is, bypassing every check,
+    /// to plant the damaged rows a hand-edited backup or a bad disk could leave. Not durable
+    /// until [`Store::durable`]. Nothing in twohats itself calls it.
+    #[doc(hidden)]
+    pub fn put_raw_for_tests(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        self.db.open_tree(tree)?.insert(key, value)?;
+        Ok(())
+    }
+
     // ---- helpers ----
+
+    /// A fresh id for a key: sled's generator (monotonic, never repeating), plus the base a
+    /// restore set so that no id a restored key ends in comes round again.
+    fn new_id(&self) -> Result<u64> {
+        self.db
+            .generate_id()?
+            .checked_add(self.id_base.load(Ordering::Acquire))
+            .ok_or(StoreError::IdsExhausted)
+    }
+
+    /// Makes every id from now on at least `floor`: one write, however far that is.
+    fn raise_ids_to(&self, floor: u64) -> Result<()> {
+        let base = self.id_base.load(Ordering::Acquire).max(floor);
+        self.meta.insert(ID_BASE, &base.to_be_bytes())?;
+        self.id_base.store(base, Ordering::Release);
+        Ok(())
+    }
+
+    /// Decodes and checks a stored value; one that fails is counted and logged by `key`
+    /// before the error returns, so callers that skip it need do nothing more.
+    fn decode_row<T: DeserializeOwned + Checked>(
+        &self,
+        tree: &'static str,
+        key: KeyIds<'_>,
+        value: &[u8],
+    ) -> Result<T> {
+        decode_checked(tree, value).map_err(|source| {
+            self.undecodable_row(tree, &key, &source);
+            StoreError::Codec { tree, source }
+        })
+    }
+
+    /// Counts an undecodable row and logs it by its key's ids and what is wrong — never
+    /// the value. Warns once per row; a row met again (every tick) is logged at debug.
+    fn undecodable_row(&self, tree: &'static str, key: &KeyIds<'_>, why: &CodecError) {
+        self.undecodable.fetch_add(1, Ordering::Relaxed);
+        let first_time = {
+            let mut warned = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
+            warned.len() < WARN_ROWS && warned.insert((tree, key.bytes().to_vec()))
+        };
+        if first_time {
+            tracing::warn!(tree, key = %key, reason = %why, "a stored row does not decode; it is skipped, and only its owner's own requests fail");
+        } else {
+            tracing::debug!(tree, key = %key, reason = %why, "a stored row does not decode");
+        }
+    }
 
     fn append<T: Serialize>(
         &self,
@@ -468,21 +629,26 @@ impl Store {
         at: DateTime<Utc>,
         value: &T,
     ) -> Result<()> {
-        let key = keys::timed(scope, at, self.db.generate_id()?);
+        let key = keys::timed(scope, at, self.new_id()?);
         tree.insert(key, encode_in(name, value)?)?;
         Ok(())
     }
 
-    fn since<T: DeserializeOwned>(
+    /// A user's rows of one history from `since` on; one that doesn't decode is skipped, so
+    /// a damaged check-in costs its day, not the user's summaries.
+    fn since<T: DeserializeOwned + Checked>(
         &self,
         tree: &sled::Tree,
         name: &'static str,
         scope: &Scope,
         since: DateTime<Utc>,
     ) -> Result<Vec<T>> {
-        tree.range(keys::timed_bound(scope, since)..keys::upper_bound(scope))
-            .map(|row| decode_in(name, &row?.1))
-            .collect()
+        let mut rows = Vec::new();
+        for row in tree.range(keys::timed_bound(scope, since)..keys::upper_bound(scope)) {
+            let (key, value) = row?;
+            rows.extend(self.decode_row(name, KeyIds::Prefixed(&key), &value).ok());
+        }
+        Ok(rows)
     }
 }
 
@@ -491,19 +657,21 @@ fn date_key(date: NaiveDate) -> DateTime<Utc> {
     date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
-fn scope_from_key(key: &[u8]) -> Option<Scope> {
-    let mut parts = key.split(|b| *b == 0);
-    let team = TeamId::parse(std::str::from_utf8(parts.next()?).ok()?).ok()?;
-    let user = UserId::parse(std::str::from_utf8(parts.next()?).ok()?).ok()?;
-    Some(Scope::new(team, user))
+/// Creates a missing data directory (and missing parents) readable by the owner only: it
+/// holds people-management data, and sled creates its files under the process's umask,
+/// usually world-readable, so the directory is what keeps them private. An existing
+/// directory is left as the operator made it (a systemd `StateDirectory`, a container
+/// volume or a Kubernetes mount may need its mode, and may not be ours to change).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 fn encode_in<T: Serialize>(tree: &'static str, value: &T) -> Result<Vec<u8>> {
     encode(value).map_err(|source| StoreError::Codec { tree, source })
-}
-
-fn decode_in<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T> {
-    decode(tree, bytes).map_err(|source| StoreError::Codec { tree, source })
 }
 
 fn open_error(dir: &Path, source: sled::Error) -> StoreError {

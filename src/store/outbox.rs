@@ -5,7 +5,8 @@
 //! both in one transaction, so a claim never exists without its message, nor a message
 //! without its claim; delivery removes the message and marks the claim sent, again together.
 
-use super::{decode_in, encode_in, keys, Result, Store, StoreError};
+use super::keys::KeyIds;
+use super::{encode_in, keys, Result, Store, StoreError};
 use crate::domain::ids::TeamId;
 use crate::render::Doc;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -52,7 +53,7 @@ pub enum Claim {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct LedgerEntry {
+pub(super) struct LedgerEntry {
     state: Claim,
     at: DateTime<Utc>,
 }
@@ -108,10 +109,7 @@ impl Store {
         };
         let entry = encode_in(LEDGER, &LedgerEntry { state, at: now })?;
         let queued = match message {
-            Some(item) => Some((
-                self.db.generate_id()?.to_be_bytes(),
-                encode_in(OUTBOX, item)?,
-            )),
+            Some(item) => Some((self.new_id()?.to_be_bytes(), encode_in(OUTBOX, item)?)),
             None => None,
         };
         let result = (&self.ledger, &self.outbox).transaction(|(ledger, outbox)| {
@@ -127,12 +125,17 @@ impl Store {
         transaction_result(result)
     }
 
-    /// Messages due at `now`, oldest first, at most `limit`.
+    /// Messages due at `now`, oldest first, at most `limit`. A message that doesn't decode
+    /// is skipped (counted and logged), so it never holds up the others; it stays in the
+    /// outbox for an operator to look at.
     pub fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(u64, OutboxItem)>> {
         let mut due = Vec::new();
         for row in self.outbox.iter() {
             let (key, value) = row?;
-            let item: OutboxItem = decode_in(OUTBOX, &value)?;
+            let Ok(item) = self.decode_row::<OutboxItem>(OUTBOX, KeyIds::Numbered(&key), &value)
+            else {
+                continue;
+            };
             if item.not_before <= now {
                 due.push((id_of(&key), item));
                 if due.len() == limit {
@@ -145,6 +148,21 @@ impl Store {
 
     pub fn outbox_len(&self) -> usize {
         self.outbox.len()
+    }
+
+    /// When the oldest unsent message was queued (`None`: the outbox is empty). Usually one
+    /// row read: outbox ids are the store's monotonic ids, so the first row is the oldest
+    /// claim, however often it has been rescheduled since. A row that doesn't decode is
+    /// skipped, as [`Store::outbox_due`] skips it: it is never sent, so it is not waiting.
+    pub fn outbox_oldest(&self) -> Result<Option<DateTime<Utc>>> {
+        for row in self.outbox.iter() {
+            let (key, value) = row?;
+            if let Ok(item) = self.decode_row::<OutboxItem>(OUTBOX, KeyIds::Numbered(&key), &value)
+            {
+                return Ok(Some(item.created));
+            }
+        }
+        Ok(None)
     }
 
     /// Settles a delivered (or finally refused) message: out of the outbox, and the ledger
@@ -195,8 +213,14 @@ impl Store {
         let mut outbox = sled::Batch::default();
         for row in self.outbox.iter() {
             let (key, value) = row?;
-            let item: OutboxItem = decode_in(OUTBOX, &value)?;
-            if item.team == *team && item.channel == user {
+            let addressed =
+                match self.decode_row::<OutboxItem>(OUTBOX, KeyIds::Numbered(&key), &value) {
+                    Ok(item) => item.team == *team && item.channel == user,
+                    // Damaged, it may still name its addressee: forget errs on the side of
+                    // deleting a message that was for this user.
+                    Err(_) => addressed_to(&value, team, user),
+                };
+            if addressed {
                 outbox.remove(key);
                 n += 1;
             }
@@ -209,10 +233,28 @@ impl Store {
     /// How a claimed message ended, if it was claimed.
     pub fn claim_state(&self, key: &LedgerKey) -> Result<Option<Claim>> {
         match self.ledger.get(key.as_bytes())? {
-            Some(v) => Ok(Some(decode_in::<LedgerEntry>(LEDGER, &v)?.state)),
+            Some(v) => Ok(Some(
+                self.decode_row::<LedgerEntry>(LEDGER, KeyIds::Prefixed(key.as_bytes()), &v)?
+                    .state,
+            )),
             None => Ok(None),
         }
     }
+}
+
+/// Whether an outbox value that doesn't decode as a message still names this team and
+/// channel in its envelope (`{"v":…,"d":{"team":…,"channel":…}}`).
+fn addressed_to(value: &[u8], team: &TeamId, channel: &str) -> bool {
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(value) else {
+        return false;
+    };
+    let field = |name: &str| {
+        json.get("d")
+            .and_then(|d| d.get(name))
+            .and_then(|v| v.as_str())
+    };
+    field("team").is_some_and(|t| t.eq_ignore_ascii_case(team.as_str()))
+        && field("channel").is_some_and(|c| c.eq_ignore_ascii_case(channel))
 }
 
 fn id_of(key: &[u8]) -> u64 {
@@ -226,5 +268,52 @@ fn transaction_result<T>(
         Ok(value) => Ok(value),
         Err(TransactionError::Abort(e)) => Err(e),
         Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    fn item(team: &TeamId, channel: &str, created: DateTime<Utc>) -> OutboxItem {
+        OutboxItem {
+            team: team.clone(),
+            channel: channel.into(),
+            doc: Doc::new("hello"),
+            ledger_key: channel.as_bytes().to_vec(),
+            attempts: 0,
+            not_before: created,
+            created,
+        }
+    }
+
+    #[test]
+    fn the_oldest_queued_message_is_the_first_claimed_until_it_is_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.outbox_oldest().unwrap(), None);
+        let team = TeamId::parse("T0TEAM").unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap();
+        for (i, channel) in ["U0ANN", "U0BOB"].into_iter().enumerate() {
+            let at = t0 + Duration::minutes(i as i64);
+            let key = LedgerKey::new(&team, channel, "summary", day);
+            assert!(store
+                .claim(&key, Some(&item(&team, channel, at)), at)
+                .unwrap());
+        }
+        assert_eq!(store.outbox_oldest().unwrap(), Some(t0));
+        // A retry pushes `not_before` back; the message is as old as before.
+        let (id, mut first) = store.outbox_due(t0, 1).unwrap().remove(0);
+        first.attempts += 1;
+        first.not_before = t0 + Duration::hours(1);
+        store.reschedule(id, &first).unwrap();
+        assert_eq!(store.outbox_oldest().unwrap(), Some(t0));
+        store.settle(id, &first, Claim::Sent, t0).unwrap();
+        assert_eq!(
+            store.outbox_oldest().unwrap(),
+            Some(t0 + Duration::minutes(1))
+        );
     }
 }

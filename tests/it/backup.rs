@@ -138,7 +138,8 @@ fn a_backup_restores_every_row_of_every_team_into_an_empty_store() {
         summary,
         BackupSummary {
             trees: trees.len(),
-            rows: raw.len()
+            rows: raw.len(),
+            skipped: 0,
         }
     );
     let all = lines(&text);
@@ -384,4 +385,217 @@ fn an_empty_store_backs_up_to_a_header_and_a_trailer() {
     assert_eq!(all[1], r#"{"end":true,"rows":0}"#);
     let (_dir2, copy) = fresh();
     assert_eq!(copy.restore_from(text.as_bytes()).unwrap(), summary);
+}
+
+#[test]
+fn a_row_that_does_not_decode_into_its_record_is_refused_by_line_number() {
+    let bot = populated();
+    let (text, _) = backup(bot.app.store());
+    let mut all: Vec<String> = lines(&text).into_iter().map(String::from).collect();
+    let find = |all: &[String], needle: &str| {
+        all.iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle}"))
+    };
+    // Valid JSON every one, and the same shape as a row: only their records are wrong.
+    let checkin = find(&all, "SECRETNOTE0");
+    all[checkin] = all[checkin].replace(r#""eng_pct":40"#, r#""eng_pct":300"#);
+    let user = find(&all, r#"{"tree":"users","#);
+    all[user] = all[user].replace(r#""target_pct":50"#, r#""target_pct":"SECRET""#);
+    let outbox = find(&all, r#"{"tree":"outbox","#);
+    all[outbox] =
+        r#"{"tree":"outbox","key":"00","value_json":{"v":1,"d":{"text":"SECRET"}}}"#.into();
+    let last = all.len() - 1;
+    all.insert(
+        last,
+        r#"{"tree":"SECRET tree","key":"00","value_hex":"00"}"#.into(),
+    );
+    let rows = all.len() - 2;
+    all[last + 1] = format!(r#"{{"end":true,"rows":{rows}}}"#);
+    let damaged = all.join("\n") + "\n";
+
+    let (_dir, copy) = fresh();
+    let err = copy.restore_from(damaged.as_bytes()).unwrap_err();
+    let mut expected = vec![checkin + 1, user + 1, outbox + 1, last + 1];
+    expected.sort();
+    assert!(
+        matches!(&err, BackupError::Undecodable { lines, count: 4, .. } if *lines == expected),
+        "{err}"
+    );
+    let message = err.to_string();
+    let listed = expected.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    assert!(
+        message.contains(&format!(
+            "lines {}, {}, {} and {} ",
+            listed[0], listed[1], listed[2], listed[3]
+        )),
+        "{message}"
+    );
+    assert!(message.contains("nothing was restored"), "{message}");
+    // The tree is named Debug-quoted (it comes from the file); values never are.
+    assert!(
+        !message.contains("SECRET\"") && !message.contains("300"),
+        "{message}"
+    );
+    assert!(copy.raw_entries().unwrap().is_empty());
+}
+
+#[test]
+fn a_line_over_the_limit_is_refused_by_number_without_being_read_whole() {
+    use std::io::Read;
+    let bot = populated();
+    let (text, _) = backup(bot.app.store());
+    let (header, _) = text.split_once('\n').unwrap();
+    // A header, one row, then 64 MiB without a newline: read whole, this took as much memory.
+    let start = format!("{header}\n{}\n", lines(&text)[1]).into_bytes();
+    let input = start.as_slice().chain(std::io::repeat(b'x').take(64 << 20));
+    let (_dir, copy) = fresh();
+    let err = copy
+        .restore_from(std::io::BufReader::new(input))
+        .unwrap_err();
+    assert!(matches!(err, BackupError::LineTooLong { line: 3 }), "{err}");
+    assert!(err.to_string().contains("line 3 "), "{err}");
+    assert!(copy.raw_entries().unwrap().is_empty());
+}
+
+#[test]
+fn a_huge_next_id_restores_at_once_and_new_rows_take_ids_past_it() {
+    // One at a time, moving sled's id generator to 2^34 took the better part of an hour.
+    let next_id: u64 = 1 << 34;
+    let bot = populated();
+    let (text, _) = backup(bot.app.store());
+    let (header, rest) = text.split_once('\n').unwrap();
+    let mut fields: serde_json::Value = serde_json::from_str(header).unwrap();
+    fields["next_id"] = next_id.into();
+    let (_dir, copy) = fresh();
+    copy.restore_from(format!("{fields}\n{rest}").as_bytes())
+        .unwrap();
+    let app = App::new(Arc::new(copy), chrono_tz::UTC);
+    let before = app.store().raw_entries().unwrap();
+    ok(app.handle_command(&actor("ann"), "win restored fine", bot.now));
+    let new: Vec<_> = app
+        .store()
+        .raw_entries()
+        .unwrap()
+        .into_iter()
+        .filter(|row| !before.contains(row) && row.0 == "wins")
+        .collect();
+    assert_eq!(new.len(), 1);
+    let id = u64::from_be_bytes(new[0].1[new[0].1.len() - 8..].try_into().unwrap());
+    assert!(id >= next_id, "{id}");
+}
+
+/// A data dir with a little in it, written by a `twohats console` that has exited.
+fn data_dir_with_data() -> (TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (_, stderr, ok) = crate::support::console(
+        &data,
+        &["--now", "2026-11-27T16:00Z"],
+        "/tlm checkin 60 SECRETNOTE\n",
+    );
+    assert!(ok, "{stderr}");
+    (dir, data)
+}
+
+/// `twohats backup FILE` on `data`: whether it succeeded, and its stderr.
+fn backup_cli(data: &std::path::Path, file: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_twohats"))
+        .arg("backup")
+        .arg(file)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn a_backup_over_an_existing_file_leaves_it_the_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, data) = data_dir_with_data();
+    let file = dir.path().join("twohats.jsonl");
+    std::fs::write(
+        &file,
+        "an older, longer backup that must not leave a tail\n".repeat(50),
+    )
+    .unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (ok, stderr) = backup_cli(&data, &file);
+    assert!(ok, "{stderr}");
+    assert_eq!(mode(&file), 0o600);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("SECRETNOTE") && !text.contains("older"),
+        "{text}"
+    );
+    let (_dir2, copy) = fresh();
+    copy.restore_from(text.as_bytes()).unwrap();
+    // Nothing left behind beside it.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_backup_onto_a_symlink_replaces_the_link_and_leaves_its_target_alone() {
+    let (dir, data) = data_dir_with_data();
+    let elsewhere = dir.path().join("elsewhere.txt");
+    std::fs::write(&elsewhere, "not yours to overwrite").unwrap();
+    let link = dir.path().join("twohats.jsonl");
+    std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+    let (ok, stderr) = backup_cli(&data, &link);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&elsewhere).unwrap(),
+        "not yours to overwrite"
+    );
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
+    assert_eq!(mode(&link), 0o600);
+    assert!(std::fs::read_to_string(&link)
+        .unwrap()
+        .contains("SECRETNOTE"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_backup_onto_a_folder_is_refused_and_leaves_it_alone() {
+    let (dir, data) = data_dir_with_data();
+    let folder = dir.path().join("backups");
+    std::fs::create_dir(&folder).unwrap();
+    let (ok, stderr) = backup_cli(&data, &folder);
+    assert!(!ok);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert!(folder.is_dir());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_data_dir_is_the_owners_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new").join("data");
+    drop(Store::open(&data).unwrap());
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(
+        mode(&dir.path().join("new")),
+        0o700,
+        "parents made for it too"
+    );
 }

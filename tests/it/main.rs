@@ -5,6 +5,7 @@
 
 mod backup;
 mod bad_input;
+mod bad_rows;
 mod commands;
 mod console;
 mod deploy;
