@@ -7,7 +7,7 @@ use super::{Actor, App, AppError, Reply, TeamChange};
 use crate::command::{Command, CommandName, DigestAction, JobKind, PauseSpec, QuickCheckin};
 use crate::domain::balance::{day_shares, week_balance};
 use crate::domain::checkin::{CheckIn, Fire, FireKind, Win};
-use crate::domain::digest::{default_digest_schedule, Subscription};
+use crate::domain::digest::{default_digest_schedule, Subscription, MAX_OWNED_SUBSCRIPTIONS};
 use crate::domain::ids::{ChannelRef, Person};
 use crate::domain::nudge::Nudge;
 use crate::domain::schedule::ScheduleSpec;
@@ -549,8 +549,33 @@ impl App {
                 format!("{channel} has no digest yet — subscribe it with `/tlm digest {channel}` first."),
             )
         };
+        let owner_only = |owner: &crate::domain::ids::UserId| {
+            AppError::rejected(
+                CommandName::Digest,
+                format!("{channel}'s digest is <@{owner}>'s — only they can reschedule or end it. `/tlm digest {channel} join` opts you in."),
+            )
+        };
         let reply = match action {
+            // Someone else's digest: subscribing again is opting in, rescheduling is theirs.
+            DigestAction::Subscribe(None)
+                if existing
+                    .as_ref()
+                    .is_some_and(|s| s.owner != actor.scope.user) =>
+            {
+                return self.digest_command(actor, channel, DigestAction::Join, now);
+            }
+            DigestAction::Subscribe(Some(_))
+                if existing
+                    .as_ref()
+                    .is_some_and(|s| s.owner != actor.scope.user) =>
+            {
+                let owner = existing.map(|s| s.owner).ok_or_else(no_digest)?;
+                return Err(owner_only(&owner));
+            }
             DigestAction::Subscribe(spec) => {
+                if existing.is_none() {
+                    self.may_start_digest(actor, &channel)?;
+                }
                 let mut sub = existing.unwrap_or_else(|| Subscription {
                     channel: channel.clone(),
                     owner: actor.scope.user.clone(),
@@ -578,7 +603,10 @@ impl App {
                 }
             }
             DigestAction::Off => {
-                existing.ok_or_else(no_digest)?;
+                let sub = existing.ok_or_else(no_digest)?;
+                if sub.owner != actor.scope.user {
+                    return Err(owner_only(&sub.owner));
+                }
                 self.store.delete_subscription(team, &channel.id)?;
                 Reply::DigestOff { channel }
             }
@@ -605,6 +633,43 @@ impl App {
         // Digests show members by name: remember the actor's.
         self.touch(actor, now)?;
         Ok(reply)
+    }
+
+    /// A new digest needs its subscriber in the channel (so nobody posts their wins into a
+    /// channel they aren't part of) and fewer than [`MAX_OWNED_SUBSCRIPTIONS`] of their own.
+    fn may_start_digest(&self, actor: &Actor, channel: &ChannelRef) -> Result<()> {
+        match actor.may_subscribe(&channel.id) {
+            Some(true) => {}
+            Some(false) => {
+                return Err(AppError::rejected(
+                    CommandName::Digest,
+                    format!("You're not in {channel} — join it first, then subscribe it. Nothing changed."),
+                ))
+            }
+            None => {
+                return Err(AppError::rejected(
+                    CommandName::Digest,
+                    format!("I couldn't check with Slack that you're in {channel}, so nothing changed — try again in a minute."),
+                ))
+            }
+        }
+        let owned: Vec<String> = self
+            .store
+            .subscriptions(&actor.scope.team)?
+            .into_iter()
+            .filter(|s| s.owner == actor.scope.user)
+            .map(|s| s.channel.to_string())
+            .collect();
+        if owned.len() >= MAX_OWNED_SUBSCRIPTIONS {
+            return Err(AppError::rejected(
+                CommandName::Digest,
+                format!(
+                    "You already run {MAX_OWNED_SUBSCRIPTIONS} digests ({}) — end one with `/tlm digest #channel off` first.",
+                    owned.join(", ")
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn export(&self, actor: &Actor) -> Result<Reply> {

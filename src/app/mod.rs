@@ -19,7 +19,7 @@ mod views;
 pub use reply::{Home, Reply, TeamChange};
 
 use crate::command::{parse, CommandName};
-use crate::domain::ids::Scope;
+use crate::domain::ids::{ChannelId, Scope};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -33,16 +33,42 @@ pub struct Actor {
     pub name: Option<String>,
     /// The time zone on the user's Slack profile, used until they set one with `/tlm tz`.
     pub profile_tz: Option<Tz>,
+    /// What the transport checked about the user's membership of channels the command names.
+    pub channels: ChannelAccess,
 }
 
 impl Actor {
+    /// An actor whose channel memberships are not checked (the console, in-process tests).
     pub fn new(scope: Scope) -> Self {
         Self {
             scope,
             name: None,
             profile_tz: None,
+            channels: ChannelAccess::Unchecked,
         }
     }
+
+    /// Whether the actor may put a digest into `channel`: they are in it, or the transport
+    /// has no channels to check. `None` when the transport could not find out.
+    pub fn may_subscribe(&self, channel: &ChannelId) -> Option<bool> {
+        match &self.channels {
+            ChannelAccess::Unchecked => Some(true),
+            ChannelAccess::MemberOf(ids) => Some(ids.contains(channel)),
+            ChannelAccess::Unknown => None,
+        }
+    }
+}
+
+/// A transport's word on which channels a user is in. Slack's transport always says
+/// `MemberOf` (empty when it checked nothing) or `Unknown`, so a check it forgot fails closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelAccess {
+    /// No channels to check: the console, where every channel is make-believe.
+    Unchecked,
+    /// Slack said the user is a member of these channels.
+    MemberOf(Vec<ChannelId>),
+    /// Slack couldn't say (an error or a timeout).
+    Unknown,
 }
 
 /// A command's reply whose writes may not be durable yet. The reply is reachable only through

@@ -90,10 +90,17 @@ impl Command {
     }
 
     /// Whether it reads or deletes everything a user ever stored (milliseconds for a year of
-    /// data, more with a big outbox), rather than a week or a record (microseconds): the Slack
-    /// transport runs these on the blocking pool instead of an async worker.
-    pub fn reads_all_history(&self) -> bool {
-        matches!(self, Command::Export | Command::Forget)
+    /// data, more with a big outbox), or composes a summary (eight weeks of check-ins: up to
+    /// 2,800 rows for someone at the daily cap), rather than a week or a record (microseconds):
+    /// the Slack transport runs these on the blocking pool instead of an async worker, so one
+    /// heavy user can't stall everyone's acks. A check-in with an energy or a fire composes
+    /// the summary for its nudges, so it counts too; a plain `checkin 60` doesn't.
+    pub fn is_heavy(&self) -> bool {
+        match self {
+            Command::Export | Command::Forget | Command::Summary => true,
+            Command::Checkin(quick) => quick.energy.is_some() || !quick.fires.is_empty(),
+            _ => false,
+        }
     }
 }
 
@@ -133,4 +140,21 @@ pub enum DigestAction {
     Off,
     Join,
     Leave,
+}
+
+#[cfg(test)]
+mod heavy_tests {
+    use super::*;
+
+    #[test]
+    fn summaries_and_whole_history_commands_are_heavy_a_plain_checkin_is_not() {
+        let heavy = |text: &str| parse(text).map(|c| c.is_heavy()).unwrap_or(false);
+        assert!(heavy("summary") && heavy("export") && heavy("forget confirm"));
+        assert!(
+            heavy("checkin 60 energy=2"),
+            "composes the summary for its nudges"
+        );
+        assert!(heavy("checkin 60 fire=incident"));
+        assert!(!heavy("checkin 60") && !heavy("win shipped") && !heavy("help"));
+    }
 }

@@ -236,9 +236,8 @@ fn console_actor(name: &str) -> Result<Actor, ConsoleError> {
     let team =
         TeamId::parse(CONSOLE_TEAM).map_err(|_| ConsoleError::BadName(CONSOLE_TEAM.into()))?;
     Ok(Actor {
-        scope: Scope::new(team, user),
         name: Some(name.to_string()),
-        profile_tz: None,
+        ..Actor::new(Scope::new(team, user))
     })
 }
 

@@ -51,9 +51,9 @@ fn still_relevant(relevance: Relevance, fire: &Fire, now: DateTime<Utc>, tz: Tz)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::JobKind;
     use crate::domain::digest::default_digest_schedule;
     use crate::domain::user::default_schedule;
-    use crate::command::JobKind;
     use chrono::{Datelike, Duration, NaiveDate, TimeZone, Weekday};
     use proptest::prelude::*;
 
@@ -116,13 +116,24 @@ mod tests {
         let summary = default_schedule(JobKind::Summary);
         let thirty_s_later = sunday + Duration::seconds(30);
         assert_eq!(
-            fire_to_send(&summary, thirty_s_later, chrono_tz::UTC, Relevance::SameWeek, sunday),
+            fire_to_send(
+                &summary,
+                thirty_s_later,
+                chrono_tz::UTC,
+                Relevance::SameWeek,
+                sunday
+            ),
             None
         );
         // A user who existed before Friday still gets it as a catch-up on Sunday.
         let before = utc(2026, 11, 20, 9, 0);
-        let caught_up =
-            fire_to_send(&summary, thirty_s_later, chrono_tz::UTC, Relevance::SameWeek, before);
+        let caught_up = fire_to_send(
+            &summary,
+            thirty_s_later,
+            chrono_tz::UTC,
+            Relevance::SameWeek,
+            before,
+        );
         assert_eq!(caught_up.map(|f| f.at), Some(utc(2026, 11, 27, 16, 0)));
     }
 
@@ -137,8 +148,14 @@ mod tests {
         );
         let thursday_nine = utc(2027, 3, 4, 9, 0);
         assert_eq!(
-            fire_to_send(&spec, thursday_nine, chrono_tz::UTC, Relevance::SameDay, changed)
-                .map(|f| f.at),
+            fire_to_send(
+                &spec,
+                thursday_nine,
+                chrono_tz::UTC,
+                Relevance::SameDay,
+                changed
+            )
+            .map(|f| f.at),
             Some(thursday_nine)
         );
     }
@@ -150,16 +167,26 @@ mod tests {
         for minutes in [0, 1, 30, 24 * 60, 6 * 24 * 60] {
             let now = subscribed + Duration::minutes(minutes);
             assert_eq!(
-                fire_to_send(&digest, now, chrono_tz::UTC, Relevance::SameWeek, subscribed),
+                fire_to_send(
+                    &digest,
+                    now,
+                    chrono_tz::UTC,
+                    Relevance::SameWeek,
+                    subscribed
+                ),
                 None,
                 "{now}"
             );
         }
         let next_monday = utc(2026, 12, 7, 9, 0);
-        assert!(
-            fire_to_send(&digest, next_monday, chrono_tz::UTC, Relevance::SameWeek, subscribed)
-                .is_some()
-        );
+        assert!(fire_to_send(
+            &digest,
+            next_monday,
+            chrono_tz::UTC,
+            Relevance::SameWeek,
+            subscribed
+        )
+        .is_some());
     }
 
     #[test]
@@ -173,7 +200,13 @@ mod tests {
         // Back on Saturday: Friday's prompt is no longer worth sending.
         let saturday = utc(2027, 3, 6, 12, 0);
         assert_eq!(
-            fire_to_send(&prompt, saturday, chrono_tz::UTC, Relevance::SameDay, long_ago),
+            fire_to_send(
+                &prompt,
+                saturday,
+                chrono_tz::UTC,
+                Relevance::SameDay,
+                long_ago
+            ),
             None
         );
     }
@@ -183,8 +216,14 @@ mod tests {
         let summary = default_schedule(JobKind::Summary);
         let friday_four = utc(2027, 12, 31, 16, 0);
         assert_eq!(
-            fire_to_send(&summary, friday_four, chrono_tz::UTC, Relevance::SameWeek, friday_four)
-                .map(|f| f.at),
+            fire_to_send(
+                &summary,
+                friday_four,
+                chrono_tz::UTC,
+                Relevance::SameWeek,
+                friday_four
+            )
+            .map(|f| f.at),
             Some(friday_four)
         );
     }

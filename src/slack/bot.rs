@@ -2,12 +2,14 @@
 //!
 //! Each entry point returns the ack body at once; Web API calls the request needs (opening a
 //! modal, publishing the Home tab, uploading an export, looking up a time zone) are spawned
-//! and run after the ack.
+//! and run after the ack — at most [`MAX_BACKGROUND`] at once, each for at most
+//! [`BACKGROUND_DEADLINE`], so a Slack that stops answering never piles up tasks.
 
 use super::client::SlackWebApi;
 use super::interactions;
 use crate::app::clock::Clock;
-use crate::app::{Actor, App, Reply};
+use crate::app::{Actor, App, ChannelAccess, Reply};
+use crate::command::{Command, DigestAction};
 use crate::domain::ids::{Scope, TeamId, UserId};
 use crate::metrics::Metrics;
 use crate::render::blocks::message_blocks;
@@ -16,11 +18,26 @@ use crate::render::reply::reply_doc;
 use crate::render::text::plain;
 use chrono::Duration;
 use serde_json::{json, Value};
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// Slack retries an event for up to about an hour; remember ids that long.
 pub const EVENT_MEMORY: Duration = Duration::hours(2);
+
+/// Background Web API jobs running at once. Each is one user's modal, Home tab, export or
+/// profile lookup; Slack's per-method limits (tier 2-4: 20-100 a minute) are far below this
+/// many in flight, so the cap only bites when Slack stops answering.
+pub const MAX_BACKGROUND: usize = 64;
+
+/// How long one background job may take, retries included: a few attempts of a call, each
+/// bounded by the client's timeout; a job still running after this is abandoned.
+pub const BACKGROUND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long a slash command waits for Slack to say whether the user is in a channel: the
+/// whole command must be answered within Slack's 3 s.
+pub const MEMBERSHIP_DEADLINE: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// What to answer Slack with.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +74,8 @@ pub struct SlackBot {
     pub(super) metrics: Arc<Metrics>,
     /// Socket Mode: the connection to Slack is set up. Readiness waits for it.
     pub(super) socket_connected: AtomicBool,
+    /// Permits for background Web API jobs ([`MAX_BACKGROUND`]).
+    background: Arc<Semaphore>,
 }
 
 impl SlackBot {
@@ -69,6 +88,7 @@ impl SlackBot {
             api,
             metrics,
             socket_connected: AtomicBool::new(false),
+            background: Arc::new(Semaphore::new(MAX_BACKGROUND)),
         })
     }
 
@@ -109,7 +129,10 @@ impl SlackBot {
         let now = self.clock.now();
         let had_record = !matches!(self.app.store().has_user(&actor.scope), Ok(false));
         let reply = match crate::command::parse(&cmd.text) {
-            Ok(command) => self.run(&actor, command, now).await,
+            Ok(command) => {
+                let checked = self.check_channel(actor.clone(), &command).await;
+                self.run(&checked, command, now).await
+            }
             // Refused before anything is written: nothing to flush, nothing blocks.
             Err(_) => self.app.handle_command(&actor, &cmd.text, now),
         };
@@ -135,6 +158,34 @@ impl SlackBot {
             }
             reply => Ack::Json(ephemeral_reply(&reply)),
         })
+    }
+
+    /// Asks Slack whether the user is in the channel a digest subscription names, within
+    /// [`MEMBERSHIP_DEADLINE`] (the ack is due in 3 s). Other commands name no channel to check.
+    async fn check_channel(self: &Arc<Self>, mut actor: Actor, command: &Command) -> Actor {
+        let Command::Digest {
+            channel,
+            action: DigestAction::Subscribe(_),
+        } = command
+        else {
+            return actor;
+        };
+        let asked = self
+            .api
+            .is_member(channel.id.as_str(), actor.scope.user.as_str());
+        actor.channels = match tokio::time::timeout(MEMBERSHIP_DEADLINE, asked).await {
+            Ok(Ok(true)) => ChannelAccess::MemberOf(vec![channel.id.clone()]),
+            Ok(Ok(false)) => ChannelAccess::MemberOf(Vec::new()),
+            Ok(Err(e)) => {
+                tracing::warn!(team = %actor.scope.team, channel = %channel.id, error = %e, "could not check channel membership");
+                ChannelAccess::Unknown
+            }
+            Err(_) => {
+                tracing::warn!(team = %actor.scope.team, channel = %channel.id, "channel membership check timed out");
+                ChannelAccess::Unknown
+            }
+        };
+        actor
     }
 
     /// An Events API envelope: the URL check, or an event.
@@ -199,7 +250,7 @@ impl SlackBot {
         command: crate::command::Command,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Reply {
-        let unflushed = if command.reads_all_history() {
+        let unflushed = if command.is_heavy() {
             let actor = actor.clone();
             self.blocking(move |bot| bot.app.handle_unflushed(&actor, command, now))
                 .await
@@ -221,9 +272,40 @@ impl SlackBot {
         }
     }
 
+    /// Runs Web API work after the ack, bounded: at most [`MAX_BACKGROUND`] jobs at once, each
+    /// for at most [`BACKGROUND_DEADLINE`]. When that many are running (Slack is slow or not
+    /// answering) the new job is dropped, counted and logged — not queued: a queue would grow
+    /// with every request while Slack hangs, and what it held would be stale when it ran (a
+    /// modal's `trigger_id` lasts 3 s). `work` names the kind, from a fixed set.
+    fn spawn_background(
+        self: &Arc<Self>,
+        work: &'static str,
+        job: impl Future<Output = ()> + Send + 'static,
+    ) {
+        let Ok(permit) = self.background.clone().try_acquire_owned() else {
+            self.metrics.background_dropped(work);
+            if work == "profile_tz" {
+                // Only fills in a default the user can set with `/tlm tz`.
+                tracing::debug!(work, "too much background work running; skipped");
+            } else {
+                tracing::warn!(work, "too much background work running; dropped");
+            }
+            return;
+        };
+        tokio::spawn(async move {
+            let _permit = permit;
+            if tokio::time::timeout(BACKGROUND_DEADLINE, job)
+                .await
+                .is_err()
+            {
+                tracing::warn!(work, "background work ran out of time; abandoned");
+            }
+        });
+    }
+
     pub(super) fn spawn_view_open(self: &Arc<Self>, trigger_id: String, view: Value) {
         let bot = self.clone();
-        tokio::spawn(async move {
+        self.spawn_background("views.open", async move {
             if let Err(e) = bot.api.views_open(&trigger_id, &view).await {
                 tracing::warn!(error = %e, "could not open a modal");
             }
@@ -232,7 +314,7 @@ impl SlackBot {
 
     pub(super) fn spawn_publish_home(self: &Arc<Self>, actor: Actor) {
         let bot = self.clone();
-        tokio::spawn(async move {
+        self.spawn_background("views.publish", async move {
             let view = bot
                 .blocking({
                     let actor = actor.clone();
@@ -262,7 +344,7 @@ impl SlackBot {
 
     fn spawn_export(self: &Arc<Self>, actor: Actor, json: String) {
         let bot = self.clone();
-        tokio::spawn(async move {
+        self.spawn_background("export", async move {
             let result = async {
                 let dm = bot.api.open_dm(actor.scope.user.as_str()).await?;
                 let date = bot.clock.now().format("%Y-%m-%d");
@@ -286,7 +368,7 @@ impl SlackBot {
     /// Answers through a `response_url` (Slack accepts a few posts per URL for 30 minutes).
     pub(super) fn spawn_respond(self: &Arc<Self>, url: String, body: Value) {
         let bot = self.clone();
-        tokio::spawn(async move {
+        self.spawn_background("response_url", async move {
             if let Err(e) = bot.api.respond(&url, &body).await {
                 tracing::warn!(error = %e, "could not answer through the response_url");
             }
@@ -296,7 +378,7 @@ impl SlackBot {
     /// On first contact, a user's Slack profile zone becomes their zone (until `/tlm tz`).
     fn spawn_profile_tz(self: &Arc<Self>, actor: Actor) {
         let bot = self.clone();
-        tokio::spawn(async move {
+        self.spawn_background("profile_tz", async move {
             let tz = match bot.api.user_tz(actor.scope.user.as_str()).await {
                 Ok(Some(name)) => name.parse::<chrono_tz::Tz>().ok(),
                 Ok(None) => None,
@@ -335,6 +417,9 @@ pub(super) fn actor(team: &str, user: &str, name: Option<String>) -> Result<Acto
         scope: Scope::new(team, user),
         name,
         profile_tz: None,
+        // Nothing checked yet: a command that needs membership fails closed until
+        // `check_channel` has asked Slack.
+        channels: ChannelAccess::MemberOf(Vec::new()),
     })
 }
 

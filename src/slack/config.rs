@@ -1,10 +1,12 @@
 //! `twohats serve` configuration from the environment, checked at start so a mistake is one
 //! clear sentence naming the variable, not a failure on the first request.
 
+use super::client::Timeouts;
 use chrono_tz::Tz;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub const DEFAULT_API_URL: &str = "https://slack.com/api";
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
@@ -43,7 +45,25 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
     pub default_tz: Tz,
+    /// Bounds on each Web API attempt (`TWOHATS_SLACK_TIMEOUT_MS` sets the total).
+    pub slack_timeouts: Timeouts,
+    /// Incoming HTTP: how long a client may take to send a request's headers (or sit idle
+    /// between requests), and to send its body and get the answer (`TWOHATS_HTTP_TIMEOUT_MS`).
+    pub http_timeout: Duration,
+    /// How often the scheduler looks for due messages (`TWOHATS_TICK_MS`; tests shorten it).
+    pub tick_every: Duration,
 }
+
+/// The default of [`ServeConfig::tick_every`]. Schedules are per minute, so twice a minute
+/// sends within 30 s of the set time.
+pub const TICK_EVERY: Duration = Duration::from_secs(30);
+
+/// Incoming HTTP: the default of [`ServeConfig::http_timeout`]. Slack sends a request at
+/// once and gives up on an answer after 3 s; a client slower than this is broken or hostile.
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest timeout either variable accepts: ten minutes.
+const MAX_TIMEOUT_MS: u64 = 600_000;
 
 const TRY_CONSOLE: &str = "To try twohats without Slack, run `twohats console`.";
 
@@ -65,6 +85,8 @@ pub enum ConfigError {
         "SLACK_API_URL `{0}` should start with https:// (or http:// for a local test server)."
     )]
     BadApiUrl(String),
+    #[error("{0} `{1}` is not a number of milliseconds from 1 to 600000.")]
+    BadTimeout(&'static str, String),
 }
 
 impl ServeConfig {
@@ -100,6 +122,19 @@ impl ServeConfig {
             .map_err(|_| ConfigError::BadListen(listen_text))?;
         let tz_text = get("TWOHATS_DEFAULT_TZ").unwrap_or_else(|| "UTC".into());
         let default_tz = tz_text.parse().map_err(|_| ConfigError::BadTz(tz_text))?;
+        let millis = |name: &'static str| -> Result<Option<Duration>, ConfigError> {
+            get(name)
+                .map(|text| match text.parse::<u64>() {
+                    Ok(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Ok(Duration::from_millis(ms)),
+                    _ => Err(ConfigError::BadTimeout(name, text)),
+                })
+                .transpose()
+        };
+        let slack_timeouts = millis("TWOHATS_SLACK_TIMEOUT_MS")?
+            .map(Timeouts::with_call)
+            .unwrap_or_default();
+        let http_timeout = millis("TWOHATS_HTTP_TIMEOUT_MS")?.unwrap_or(HTTP_TIMEOUT);
+        let tick_every = millis("TWOHATS_TICK_MS")?.unwrap_or(TICK_EVERY);
         Ok(Self {
             bot_token: Secret(bot_token),
             mode,
@@ -109,6 +144,9 @@ impl ServeConfig {
                 .into(),
             listen,
             default_tz,
+            slack_timeouts,
+            http_timeout,
+            tick_every,
         })
     }
 }
@@ -183,6 +221,22 @@ mod tests {
                 ],
                 "SLACK_API_URL",
             ),
+            (
+                &[
+                    ("SLACK_BOT_TOKEN", "xoxb-1"),
+                    ("SLACK_SIGNING_SECRET", "s"),
+                    ("TWOHATS_SLACK_TIMEOUT_MS", "10s"),
+                ],
+                "TWOHATS_SLACK_TIMEOUT_MS",
+            ),
+            (
+                &[
+                    ("SLACK_BOT_TOKEN", "xoxb-1"),
+                    ("SLACK_SIGNING_SECRET", "s"),
+                    ("TWOHATS_HTTP_TIMEOUT_MS", "0"),
+                ],
+                "TWOHATS_HTTP_TIMEOUT_MS",
+            ),
         ];
         for (vars, phrase) in cases {
             let err = config(vars).unwrap_err().to_string();
@@ -192,6 +246,25 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("twohats console"));
+    }
+
+    #[test]
+    fn timeouts_default_to_the_documented_values_and_can_be_shortened() {
+        let base = [("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")];
+        let default = config(&base).unwrap();
+        assert_eq!(default.slack_timeouts, Timeouts::default());
+        assert_eq!(default.http_timeout, HTTP_TIMEOUT);
+        let mut vars = base.to_vec();
+        vars.extend([
+            ("TWOHATS_SLACK_TIMEOUT_MS", "250"),
+            ("TWOHATS_HTTP_TIMEOUT_MS", "500"),
+        ]);
+        let short = config(&vars).unwrap();
+        assert_eq!(
+            short.slack_timeouts,
+            Timeouts::with_call(Duration::from_millis(250))
+        );
+        assert_eq!(short.http_timeout, Duration::from_millis(500));
     }
 
     #[test]

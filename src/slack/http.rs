@@ -2,7 +2,8 @@
 //!
 //! `POST /slack/commands`, `/slack/events`, `/slack/interactivity`; `GET /healthz`. An
 //! unsigned, wrongly signed or stale request gets 401 and changes nothing; a body over
-//! [`MAX_BODY_BYTES`] gets 413; a payload that isn't Slack's shape gets 400.
+//! [`MAX_BODY_BYTES`] gets 413; a payload that isn't Slack's shape gets 400. Time and
+//! connection limits are the accept loop's (`incoming.rs`), the same for every route.
 
 use super::bot::{Ack, RequestError, SlackBot, SlashCommand};
 use super::verify::verify;
@@ -57,12 +58,18 @@ pub fn ops_router(bot: Arc<SlackBot>, socket_mode: bool) -> Router {
         .route(
             "/metrics",
             get(|State(bot): State<Arc<SlackBot>>| async move {
-                let depth = bot.app().store().outbox_len();
-                bot.metrics()
-                    .observe_flushes(bot.app().store().flush_stats());
+                let store = bot.app().store();
+                let depth = store.outbox_len();
+                bot.metrics().observe_flushes(store.flush_stats());
                 bot.metrics()
                     .outbox_depth
                     .set(i64::try_from(depth).unwrap_or(i64::MAX));
+                // One row read; on a store error the tick's last reading stays.
+                if let Ok(oldest) = store.outbox_oldest() {
+                    let now = bot.clock.now();
+                    bot.metrics()
+                        .outbox_oldest_age(oldest.map(|created| now - created));
+                }
                 (
                     [(
                         axum::http::header::CONTENT_TYPE,

@@ -12,6 +12,7 @@ pub mod bot;
 pub mod client;
 pub mod config;
 pub mod http;
+pub mod incoming;
 mod interactions;
 pub mod manifest;
 pub mod outbox;

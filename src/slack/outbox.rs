@@ -2,9 +2,14 @@
 //!
 //! One message at a time, oldest first: at most one per channel per second (Slack's
 //! `chat.postMessage` limit) and at most [`Pacing::team_per_second`] per workspace. A 429
-//! waits its `Retry-After`; a 5xx or network failure backs off (1 s, 2 s, 4 s … capped at five
-//! minutes) up to [`MAX_DELIVERY_ATTEMPTS`]; a refusal (`channel_not_found`, a deactivated
-//! user) is recorded as failed and logged, and the rest goes on.
+//! waits its `Retry-After`; a 5xx, network failure or timeout backs off (1 s, 2 s, 4 s …
+//! capped at five minutes) up to [`MAX_DELIVERY_ATTEMPTS`]; a refusal (`channel_not_found`, a
+//! deactivated user) is recorded as failed and logged, and the rest goes on.
+//!
+//! The scheduler tick (claiming what is due) and the sender run as two tasks, so a send that
+//! takes its whole timeout never delays the next claim. The tick also watches the age of the
+//! oldest unsent message ([`Backlog`]): a gauge on `/metrics`, and a warning past
+//! [`STUCK_AFTER`].
 //!
 //! The one window in which a message can repeat: Slack accepted it and the process died
 //! before [`Store::settle`](crate::store::Store::settle) made that durable — one fsync wide.
@@ -17,6 +22,7 @@ use crate::store::{Claim, OutboxItem};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
+use tokio::sync::watch;
 
 /// Transient failures before a message is given up on (about an hour of backoff).
 pub const MAX_DELIVERY_ATTEMPTS: u32 = 16;
@@ -47,7 +53,7 @@ pub struct Pacer {
     channel_last: HashMap<String, DateTime<Utc>>,
     team_last: HashMap<String, DateTime<Utc>>,
     /// Set at shutdown: finish the message in hand, start no other.
-    stop: Option<tokio::sync::watch::Receiver<bool>>,
+    stop: Option<watch::Receiver<bool>>,
 }
 
 impl Pacer {
@@ -167,14 +173,7 @@ pub async fn deliver_round(bot: &Arc<SlackBot>, pacer: &mut Pacer) -> Round {
                     round.failed += 1;
                     Some(Claim::Failed)
                 } else {
-                    let wait = match failure {
-                        Failure::RateLimited(after) => {
-                            Duration::from_std(after).unwrap_or(Duration::seconds(1))
-                        }
-                        _ => Duration::seconds(
-                            (1i64 << (item.attempts - 1).min(9)).min(MAX_BACKOFF_SECONDS),
-                        ),
-                    };
+                    let wait = retry_wait(&failure, item.attempts);
                     tracing::warn!(team = %item.team, channel = %item.channel, error = %failure, retry_in_s = wait.num_seconds(), "scheduled message will be retried");
                     item.not_before = now + wait;
                     round.retried += 1;
@@ -196,40 +195,127 @@ pub async fn deliver_round(bot: &Arc<SlackBot>, pacer: &mut Pacer) -> Round {
     round
 }
 
-/// Runs the scheduler and the sender until `stop` flips: a tick at start (to catch up on
-/// what was missed while down) and every `tick_every`, delivery rounds in between.
+/// How long a message waits before its next attempt after a failure that may pass: a 429's
+/// `Retry-After`, else exponential backoff from 1 s (a 5xx, a network error, a timeout).
+pub fn retry_wait(failure: &Failure, attempts: u32) -> Duration {
+    match failure {
+        Failure::RateLimited(after) => Duration::from_std(*after).unwrap_or(Duration::seconds(1)),
+        Failure::Refused(_) | Failure::Transient(_) | Failure::TimedOut(_) => {
+            Duration::seconds((1i64 << attempts.saturating_sub(1).min(9)).min(MAX_BACKOFF_SECONDS))
+        }
+    }
+}
+
+/// Runs the scheduler and the sender until `stop` flips, as two tasks: ticks (one at start, to
+/// catch up on what was missed while down, then every `tick_every`) and delivery rounds. A
+/// send stuck for its whole timeout holds up other sends, never the next claim.
 pub async fn run(
     bot: Arc<SlackBot>,
     pacing: Pacing,
     tick_every: std::time::Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    let mut pacer = Pacer {
-        stop: Some(stop.clone()),
-        ..Pacer::new(pacing)
-    };
-    let mut next_tick = tokio::time::Instant::now();
+    let ticker = tokio::spawn(tick_loop(bot.clone(), tick_every, stop.clone()));
+    send_loop(bot, pacing, stop).await;
+    // A tick is store work on a blocking thread, milliseconds: let the one in hand finish.
+    if let Err(e) = ticker.await {
+        tracing::error!(error = %e, "the scheduler tick task failed");
+    }
+}
+
+/// Sleeps `nap`, or less if `stop` changes. False when the stop sender is gone.
+async fn nap_or_stop(nap: std::time::Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(nap) => true,
+        changed = stop.changed() => changed.is_ok(),
+    }
+}
+
+/// Claims what is due every `tick_every`, and watches how old the oldest unsent message is.
+async fn tick_loop(
+    bot: Arc<SlackBot>,
+    tick_every: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backlog = Backlog::default();
     loop {
         if *stop.borrow() {
             return;
         }
-        if tokio::time::Instant::now() >= next_tick {
-            let report = bot.blocking(|bot| bot.app.tick(bot.clock.now())).await;
-            match report {
-                Ok(r) if r.queued + r.skipped > 0 => {
-                    tracing::info!(queued = r.queued, skipped = r.skipped, "scheduler tick")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "scheduler tick failed"),
+        let (report, oldest) = bot
+            .blocking(|bot| {
+                let now = bot.clock.now();
+                let report = bot.app.tick(now);
+                (report, bot.app.store().outbox_oldest().map(|o| (o, now)))
+            })
+            .await;
+        bot.metrics().scheduler_ticks.inc();
+        match report {
+            Ok(r) if r.queued + r.skipped > 0 => {
+                tracing::info!(queued = r.queued, skipped = r.skipped, "scheduler tick")
             }
-            next_tick = tokio::time::Instant::now() + tick_every;
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "scheduler tick failed"),
+        }
+        match oldest {
+            Ok((oldest, now)) => {
+                let age = oldest.map(|created| now - created);
+                bot.metrics().outbox_oldest_age(age);
+                backlog.observe(age);
+            }
+            Err(e) => tracing::error!(error = %e, "could not read the outbox"),
+        }
+        if !nap_or_stop(tick_every, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Delivers the outbox, round after round, until `stop` flips.
+async fn send_loop(bot: Arc<SlackBot>, pacing: Pacing, mut stop: watch::Receiver<bool>) {
+    let mut pacer = Pacer {
+        stop: Some(stop.clone()),
+        ..Pacer::new(pacing)
+    };
+    loop {
+        if *stop.borrow() {
+            return;
         }
         let round = deliver_round(&bot, &mut pacer).await;
         let nap = nap_after(&round, bot.clock.now());
-        tokio::select! {
-            _ = tokio::time::sleep(nap) => {}
-            _ = stop.changed() => {}
+        if !nap_or_stop(nap, &mut stop).await {
+            return;
         }
+    }
+}
+
+/// The age of the oldest unsent message past which the outbox counts as stuck.
+pub const STUCK_AFTER: Duration = Duration::minutes(5);
+
+/// Whether the outbox is stuck: warns once when the oldest unsent message passes
+/// [`STUCK_AFTER`], and notes once when it is back under, not on every tick in between.
+#[derive(Debug, Default)]
+pub struct Backlog {
+    stuck: bool,
+}
+
+impl Backlog {
+    /// Takes the oldest unsent message's age (`None`: the outbox is empty); returns whether
+    /// this crossed the line: `Some(true)` on becoming stuck, `Some(false)` on recovering.
+    pub fn observe(&mut self, oldest_age: Option<Duration>) -> Option<bool> {
+        let stuck = oldest_age.is_some_and(|age| age > STUCK_AFTER);
+        if stuck == self.stuck {
+            return None;
+        }
+        self.stuck = stuck;
+        match (stuck, oldest_age) {
+            (true, Some(age)) => tracing::warn!(
+                oldest_age_s = age.num_seconds(),
+                "the oldest scheduled message has waited over 5 minutes: is Slack reachable?"
+            ),
+            _ => tracing::info!("the outbox is moving again"),
+        }
+        Some(stuck)
     }
 }
 
@@ -259,6 +345,56 @@ mod tests {
             ..Round::default()
         };
         assert_eq!(nap_after(&far, at(0)), IDLE_NAP);
+    }
+
+    #[test]
+    fn a_timeout_backs_off_like_a_5xx_and_a_429_waits_its_retry_after() {
+        let timed_out = Failure::TimedOut(StdDuration::from_secs(10));
+        let server_error = Failure::Transient("HTTP status: 503".into());
+        for attempts in 1..MAX_DELIVERY_ATTEMPTS {
+            assert_eq!(
+                retry_wait(&timed_out, attempts),
+                retry_wait(&server_error, attempts)
+            );
+        }
+        assert_eq!(retry_wait(&timed_out, 1), Duration::seconds(1));
+        assert_eq!(retry_wait(&timed_out, 3), Duration::seconds(4));
+        assert_eq!(
+            retry_wait(&timed_out, 15),
+            Duration::seconds(MAX_BACKOFF_SECONDS)
+        );
+        assert_eq!(
+            retry_wait(&Failure::RateLimited(StdDuration::from_secs(7)), 1),
+            Duration::seconds(7)
+        );
+    }
+
+    #[test]
+    fn the_backlog_warns_once_per_crossing() {
+        let mut backlog = Backlog::default();
+        let minutes = |m| Some(Duration::minutes(m));
+        assert_eq!(backlog.observe(None), None);
+        assert_eq!(backlog.observe(minutes(1)), None);
+        assert_eq!(
+            backlog.observe(minutes(5)),
+            None,
+            "at the line is not past it"
+        );
+        assert_eq!(
+            backlog.observe(minutes(6)),
+            Some(true),
+            "crossed: one warning"
+        );
+        assert_eq!(backlog.observe(minutes(7)), None, "still stuck: quiet");
+        assert_eq!(backlog.observe(minutes(60)), None);
+        assert_eq!(backlog.observe(None), Some(false), "drained");
+        assert_eq!(backlog.observe(None), None);
+        assert_eq!(
+            backlog.observe(minutes(6)),
+            Some(true),
+            "stuck again: warned again"
+        );
+        assert_eq!(backlog.observe(minutes(2)), Some(false), "a younger oldest");
     }
 
     #[test]

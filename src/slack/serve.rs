@@ -4,16 +4,12 @@
 use super::bot::SlackBot;
 use super::client::SlackWebApi;
 use super::config::{Mode, ServeConfig};
+use super::incoming::Limits;
 use super::outbox::Pacing;
 use crate::app::clock::SystemClock;
 use crate::app::App;
 use crate::store::{Store, StoreError};
-use std::future::IntoFuture;
 use std::sync::Arc;
-
-/// How often the scheduler looks for due jobs. Schedules are per minute, so twice a minute
-/// sends within 30 s of the set time.
-pub const TICK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How long shutdown waits for in-flight work before flushing and exiting anyway. Below the
 /// 30 s default of Kubernetes and under systemd's TimeoutStopSec in deploy/.
@@ -41,7 +37,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let store = Arc::new(Store::open(&config.data_dir)?);
     let app = App::new(store.clone(), config.default_tz);
-    let api = SlackWebApi::new(&config.api_url, &config.bot_token).map_err(ServeError::Client)?;
+    let api = SlackWebApi::with_timeouts(&config.api_url, &config.bot_token, config.slack_timeouts)
+        .map_err(ServeError::Client)?;
     let bot = SlackBot::new(app, Arc::new(SystemClock), api);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -60,23 +57,29 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         ),
         Mode::Socket { .. } => (super::http::ops_router(bot.clone(), true), true),
     };
-    let mut until_stop = stopped.clone();
-    let server = tokio::spawn(
-        axum::serve(listener, routes)
-            .with_graceful_shutdown(async move {
-                let _ = until_stop.wait_for(|stop| *stop).await;
-            })
-            .into_future(),
-    );
+    let limits = Limits::new(config.http_timeout);
+    let server = tokio::spawn(super::incoming::serve(
+        listener,
+        routes,
+        limits,
+        stopped.clone(),
+    ));
     // The scheduler after the listener: its first tick (catching up on a whole store) is
     // background work and must not hold up the first answer to a health probe.
     let scheduler = tokio::spawn(super::outbox::run(
         bot.clone(),
         Pacing::default(),
-        TICK_EVERY,
+        config.tick_every,
         stopped.clone(),
     ));
-    tracing::info!(%addr, socket_mode, "twohats serving");
+    tracing::info!(
+        %addr,
+        socket_mode,
+        max_connections = limits.max_connections,
+        http_timeout_ms = limits.timeout.as_millis() as u64,
+        slack_timeout_ms = config.slack_timeouts.call.as_millis() as u64,
+        "twohats serving"
+    );
     let socket = match &config.mode {
         Mode::Socket { app_token } => Some(
             super::socket::listen(bot.clone(), app_token)

@@ -115,7 +115,8 @@ fn two_low_check_ins_on_one_day_are_one_day_not_a_streak() {
     let out = bot.say("ann", "checkin 50 energy=1");
     assert!(!out.contains("the slider only goes to 100%"), "{out}");
     assert!(
-        !bot.say("ann", "summary").contains("the slider only goes to 100%"),
+        !bot.say("ann", "summary")
+            .contains("the slider only goes to 100%"),
         "the summary counts the day once too"
     );
 }

@@ -459,6 +459,15 @@ fn systemd_unit_is_hardened_and_keeps_its_data_in_the_state_directory() {
         .iter()
         .any(|f| f.split(' ').any(|g| g == "@system-service")));
     assert!(!unit.get("MemoryMax").is_empty());
+    // Every HTTP connection is a file: the connection cap sits well below the file limit.
+    let nofile: usize = unit
+        .get("LimitNOFILE")
+        .parse()
+        .expect("LimitNOFILE= a number");
+    assert!(
+        nofile >= 16 * twohats::slack::incoming::MAX_CONNECTIONS,
+        "LimitNOFILE={nofile} leaves too little beside the connection cap"
+    );
     // serve's graceful shutdown takes up to ~10 s; SIGKILL only well after that.
     assert!(seconds(unit.get("TimeoutStopSec")) >= 15);
 

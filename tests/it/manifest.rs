@@ -11,13 +11,15 @@ const SCHEMA_PATH: &str = concat!(
 );
 
 /// Every scope a Web API call or feature of the bot needs.
-const NEEDED_SCOPES: [&str; 6] = [
+const NEEDED_SCOPES: [&str; 8] = [
     "commands",
     "chat:write",
     "chat:write.public",
     "im:write",
     "users:read",
     "files:write",
+    "channels:read",
+    "groups:read",
 ];
 
 fn validator() -> jsonschema::Validator {

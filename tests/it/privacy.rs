@@ -215,3 +215,48 @@ fn a_user_sees_only_their_own_data() {
     );
     assert!(bot.export("bob").checkins.is_empty());
 }
+
+#[test]
+fn only_the_owner_reschedules_or_ends_a_digest_anyone_joins_or_leaves() {
+    let bot = Bot::new();
+    bot.run("ann", "digest #eng");
+    bot.run("ann", "checkin 50");
+    let before = bot.raw();
+    for hijack in ["digest #eng sun 03:00", "digest #eng off"] {
+        let refusal = crate::support::invalid(&bot.run("bob", hijack));
+        assert!(
+            refusal.contains("only they can reschedule or end it"),
+            "{hijack}: {refusal}"
+        );
+    }
+    assert_eq!(bot.raw(), before, "a refused hijack changes nothing");
+    assert!(
+        bot.say("bob", "digest #eng").contains("joined"),
+        "subscribing again is joining"
+    );
+    assert!(bot.say("bob", "digest #eng leave").contains("left"));
+    let subs = bot.app.store().subscriptions(&scope("ann").team).unwrap();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].owner.as_str(), "UANN");
+    assert_eq!(subs[0].schedule, None, "still ann's Monday 09:00");
+    assert!(bot
+        .say("ann", "digest #eng off")
+        .contains("won't get the team digest"));
+}
+
+#[test]
+fn a_user_owns_at_most_three_digests() {
+    let bot = Bot::new();
+    for channel in ["a", "b", "c"] {
+        assert!(bot
+            .say("ann", &format!("digest #{channel}"))
+            .contains("gets the team digest"));
+    }
+    let refusal = crate::support::invalid(&bot.run("ann", "digest #d"));
+    assert!(refusal.contains("You already run 3 digests"), "{refusal}");
+    // Rescheduling one of hers is fine, and so is someone else starting one.
+    assert!(bot
+        .say("ann", "digest #a fri 17:00")
+        .contains("gets the team digest"));
+    assert!(bot.say("bob", "digest #d").contains("gets the team digest"));
+}

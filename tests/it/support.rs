@@ -75,6 +75,7 @@ pub fn actor(user: &str) -> Actor {
         scope: scope(user),
         name: Some(user.to_string()),
         profile_tz: None,
+        channels: twohats::app::ChannelAccess::Unchecked,
     }
 }
 

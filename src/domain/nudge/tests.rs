@@ -143,8 +143,10 @@ fn two_low_check_ins_on_one_day_are_one_low_day() {
     w.checkins.push(checkin(0, 50, Some(1)));
     assert_eq!(w.kinds(), vec![], "one bad day, checked in twice");
     // A day without an energy says nothing about energy: it neither counts nor breaks.
-    w.checkins.insert(w.checkins.len() - 2, checkin(1, 50, Some(2)));
-    w.checkins.insert(w.checkins.len() - 2, checkin(1, 50, None));
+    w.checkins
+        .insert(w.checkins.len() - 2, checkin(1, 50, Some(2)));
+    w.checkins
+        .insert(w.checkins.len() - 2, checkin(1, 50, None));
     assert_eq!(
         w.nudges(),
         vec![Nudge::Burnout {

@@ -43,6 +43,7 @@ fn user(name: &str) -> Actor {
         scope,
         name: Some(name.into()),
         profile_tz: None,
+        channels: twohats::app::ChannelAccess::Unchecked,
     }
 }
 
@@ -221,10 +222,11 @@ async fn killed_after_claiming_or_after_sending_the_summary_is_delivered_once() 
     // A daily summary that fired a minute ago (or at midnight, just after midnight), set up
     // a minute before it fired: a fire from before the schedule existed is never sent.
     let mut now = Utc::now();
-    let next_week = (now.date_naive() + Duration::days(7 - i64::from(now.weekday().num_days_from_monday())))
-        .and_hms_opt(0, 0, 0)
-        .unwrap()
-        .and_utc();
+    let next_week = (now.date_naive()
+        + Duration::days(7 - i64::from(now.weekday().num_days_from_monday())))
+    .and_hms_opt(0, 0, 0)
+    .unwrap()
+    .and_utc();
     if next_week - now < Duration::seconds(30) {
         // A summary is only sent within its own ISO week: don't let serve start in the next.
         tokio::time::sleep((next_week - now + Duration::seconds(1)).to_std().unwrap()).await;

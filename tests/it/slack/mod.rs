@@ -2,7 +2,10 @@
 //! and requests signed the way Slack signs them.
 
 mod delivery;
+mod digests;
 mod events;
+mod first_contact;
+mod hangs;
 mod http_mode;
 mod interactivity;
 mod limits;
@@ -29,6 +32,9 @@ pub struct Served {
     pub child: Child,
     pub data_dir: TempDir,
     pub log: std::path::PathBuf,
+    /// How far the server's clock is ahead of this process's (libfaketime moved it): what
+    /// requests are signed with.
+    pub clock_skew: chrono::Duration,
 }
 
 impl Drop for Served {
@@ -68,7 +74,18 @@ pub async fn fake_slack() -> MockServer {
     // lookup finished before or after midnight somewhere else. The profile test mounts its own.
     Mock::given(method("GET"))
         .and(path("/api/users.info"))
-        .respond_with(ok(json!({"ok": true, "user": {"id": "U0ANN", "tz": "UTC"}})))
+        .respond_with(ok(
+            json!({"ok": true, "user": {"id": "U0ANN", "tz": "UTC"}}),
+        ))
+        .mount(&slack)
+        .await;
+    // Every test user is in every channel, but `U0OUT`.
+    Mock::given(path("/api/conversations.members"))
+        .respond_with(ok(json!({
+            "ok": true,
+            "members": CHANNEL_MEMBERS,
+            "response_metadata": {"next_cursor": ""}
+        })))
         .mount(&slack)
         .await;
     Mock::given(method("GET"))
@@ -104,19 +121,22 @@ pub fn spawn_serve(
     let child = Command::new(env!("CARGO_BIN_EXE_twohats"))
         .arg("serve")
         .env_clear()
+        .envs(faked_clock_env())
         .env("SLACK_BOT_TOKEN", BOT_TOKEN)
         .envs(mode.iter().copied())
         .env("SLACK_API_URL", format!("{}/api", slack.uri()))
         .env("TWOHATS_LISTEN", format!("127.0.0.1:{port}"))
         .env("TWOHATS_DATA_DIR", data_dir)
         .env("RUST_LOG", "info")
-        .envs(faked_clock_env())
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()
         .expect("start twohats serve");
     (child, port)
 }
+
+/// Who the fake Slack says is in any channel.
+pub const CHANNEL_MEMBERS: [&str; 4] = ["U0ANN", "U0BOB", "U0NEW", "U0ME"];
 
 /// The environment that moves a process's clock under libfaketime (`scripts/any-date.sh`),
 /// and the machine's zone: a server started with a cleared environment keeps them, so it
@@ -181,6 +201,7 @@ impl Served {
             child,
             data_dir,
             log,
+            clock_skew: chrono::Duration::zero(),
         };
         served.wait_healthy().await;
         served
@@ -209,7 +230,9 @@ impl Served {
         content_type: &str,
         body: String,
     ) -> reqwest::Response {
-        let ts = chrono::Utc::now().timestamp().to_string();
+        let ts = (chrono::Utc::now() + self.clock_skew)
+            .timestamp()
+            .to_string();
         let signature = twohats::slack::verify::sign(SECRET, &ts, body.as_bytes());
         self.http
             .post(format!("{}{route}", self.base))
