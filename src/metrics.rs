@@ -44,6 +44,8 @@ pub struct Metrics {
     pub scheduler_lag_seconds: Histogram,
     /// Scheduler rounds run: a flat line means the scheduler has stopped.
     pub scheduler_ticks: Counter,
+    /// Scheduled jobs (or whole rounds) that panicked, were logged and skipped.
+    pub scheduler_panics: Counter,
     /// Messages waiting in the outbox.
     pub outbox_depth: Gauge,
     /// Seconds since the oldest unsent outbox message was queued; 0 when the outbox is empty.
@@ -61,6 +63,8 @@ pub struct Metrics {
     pub store_durable_waits: Counter,
     /// Stored rows met that didn't decode: skipped by loops, or their owner's request failed.
     pub store_undecodable_rows: Counter,
+    /// When `serve` last wrote a scheduled backup, in Unix seconds; 0 before the first.
+    pub backup_last_success_timestamp_seconds: Gauge,
     /// Serialises [`Metrics::observe_flushes`], so two scrapes can't both add the same delta.
     flush_sync: std::sync::Mutex<()>,
 }
@@ -79,6 +83,7 @@ impl Metrics {
         );
         let scheduler_lag_seconds = Histogram::new(exponential_buckets(0.5, 2.0, 14));
         let scheduler_ticks = Counter::default();
+        let scheduler_panics = Counter::default();
         let outbox_depth = Gauge::default();
         let outbox_oldest_age_seconds = Gauge::<f64, AtomicU64>::default();
         let background_dropped = Family::<WorkLabels, Counter>::default();
@@ -87,6 +92,7 @@ impl Metrics {
         let store_flushes = Counter::default();
         let store_durable_waits = Counter::default();
         let store_undecodable_rows = Counter::default();
+        let backup_last_success_timestamp_seconds = Gauge::default();
         registry.register(
             "commands",
             "Slash commands by command word and outcome",
@@ -106,6 +112,11 @@ impl Metrics {
             "scheduler_ticks",
             "Scheduler rounds run (each looks for due messages and claims them)",
             scheduler_ticks.clone(),
+        );
+        registry.register(
+            "scheduler_panics",
+            "Scheduled jobs or rounds that panicked and were skipped",
+            scheduler_panics.clone(),
         );
         registry.register(
             "outbox_depth",
@@ -147,12 +158,18 @@ impl Metrics {
             "Stored rows met that did not decode (skipped, or only their owner's request failed)",
             store_undecodable_rows.clone(),
         );
+        registry.register(
+            "backup_last_success_timestamp_seconds",
+            "Unix time the last scheduled backup was written (0: none yet)",
+            backup_last_success_timestamp_seconds.clone(),
+        );
         Arc::new(Self {
             registry,
             commands,
             ack_seconds,
             scheduler_lag_seconds,
             scheduler_ticks,
+            scheduler_panics,
             outbox_depth,
             outbox_oldest_age_seconds,
             background_dropped,
@@ -161,6 +178,7 @@ impl Metrics {
             store_flushes,
             store_durable_waits,
             store_undecodable_rows,
+            backup_last_success_timestamp_seconds,
             flush_sync: std::sync::Mutex::new(()),
         })
     }
@@ -269,6 +287,7 @@ mod tests {
             "twohats_store_flushes_total 4",
             "twohats_store_durable_waits_total 9",
             "twohats_store_undecodable_rows_total 3",
+            "twohats_backup_last_success_timestamp_seconds 0",
         ] {
             assert!(text.contains(needle), "{needle} missing from\n{text}");
         }

@@ -61,10 +61,7 @@ impl App {
             Command::Digest { channel, action } => self.digest_command(actor, channel, action, now),
             Command::Export => self.export(actor),
             Command::ForgetAsk => Ok(Reply::ForgetAsk),
-            Command::Forget => {
-                let gone = self.store.forget_user(&actor.scope)?;
-                Ok(Reply::Forgotten(gone))
-            }
+            Command::Forget => self.forget(actor, now),
             Command::Snooze { kind, days } => self.update(actor, now, |r, today| {
                 let through = today + Duration::days(i64::from(days) - 1);
                 r.snoozes.insert(kind, through);
@@ -576,23 +573,34 @@ impl App {
                 if existing.is_none() {
                     self.may_start_digest(actor, &channel)?;
                 }
-                let mut sub = existing.unwrap_or_else(|| Subscription {
-                    channel: channel.clone(),
-                    owner: actor.scope.user.clone(),
-                    schedule: None,
-                    members: Vec::new(),
-                    created: now,
-                    schedule_since: None,
-                });
-                sub.channel = channel.clone();
-                if let Some(spec) = spec {
-                    sub.reschedule(spec, now);
-                }
-                // Setting up a digest is opting in to it; `leave` undoes that.
-                if !sub.members.contains(&actor.scope.user) {
-                    sub.members.push(actor.scope.user.clone());
-                }
-                self.store.put_subscription(team, &sub)?;
+                let sub = self
+                    .store
+                    .update_subscription(team, &channel.id, |current| {
+                        let mut sub = match current {
+                            Some(sub) if sub.owner != actor.scope.user => {
+                                // Someone else subscribed it a moment ago.
+                                return Err(owner_only(&sub.owner));
+                            }
+                            Some(sub) => sub,
+                            None => Subscription {
+                                channel: channel.clone(),
+                                owner: actor.scope.user.clone(),
+                                schedule: None,
+                                members: Vec::new(),
+                                created: now,
+                                schedule_since: None,
+                            },
+                        };
+                        sub.channel = channel.clone();
+                        if let Some(spec) = spec.clone() {
+                            sub.reschedule(spec, now);
+                        }
+                        // Setting up a digest is opting in to it; `leave` undoes that.
+                        if !sub.members.contains(&actor.scope.user) {
+                            sub.members.push(actor.scope.user.clone());
+                        }
+                        Ok((Some(sub.clone()), sub))
+                    })?;
                 let spec = sub.schedule.clone().unwrap_or_else(default_digest_schedule);
                 let owner_tz = self.owner_tz(team, &sub)?;
                 let next = spec.next_after(&now.with_timezone(&owner_tz));
@@ -603,27 +611,42 @@ impl App {
                 }
             }
             DigestAction::Off => {
-                let sub = existing.ok_or_else(no_digest)?;
-                if sub.owner != actor.scope.user {
-                    return Err(owner_only(&sub.owner));
-                }
-                self.store.delete_subscription(team, &channel.id)?;
+                self.store
+                    .update_subscription(team, &channel.id, |current| match current {
+                        None => Err(no_digest()),
+                        Some(sub) if sub.owner != actor.scope.user => Err(owner_only(&sub.owner)),
+                        Some(_) => Ok((None, ())),
+                    })?;
+                // A digest already queued for the channel goes nowhere now.
+                self.recompose_queued_digests(team, now)?;
                 Reply::DigestOff { channel }
             }
             DigestAction::Join => {
-                let mut sub = existing.ok_or_else(no_digest)?;
-                let already = sub.members.contains(&actor.scope.user);
-                if !already {
-                    sub.members.push(actor.scope.user.clone());
-                    self.store.put_subscription(team, &sub)?;
-                }
+                let already = self
+                    .store
+                    .update_subscription(team, &channel.id, |current| {
+                        let mut sub = current.ok_or_else(no_digest)?;
+                        let already = sub.members.contains(&actor.scope.user);
+                        if !already {
+                            sub.members.push(actor.scope.user.clone());
+                        }
+                        Ok::<_, AppError>((Some(sub), already))
+                    })?;
                 Reply::DigestJoined { channel, already }
             }
             DigestAction::Leave => {
-                let mut sub = existing.ok_or_else(no_digest)?;
-                let was_member = sub.members.contains(&actor.scope.user);
-                sub.members.retain(|m| *m != actor.scope.user);
-                self.store.put_subscription(team, &sub)?;
+                let was_member = self
+                    .store
+                    .update_subscription(team, &channel.id, |current| {
+                        let mut sub = current.ok_or_else(no_digest)?;
+                        let was_member = sub.members.contains(&actor.scope.user);
+                        sub.members.retain(|m| *m != actor.scope.user);
+                        Ok::<_, AppError>((Some(sub), was_member))
+                    })?;
+                // A digest already queued must not carry a leaver's name or wins.
+                if was_member {
+                    self.recompose_queued_digests(team, now)?;
+                }
                 Reply::DigestLeft {
                     channel,
                     was_member,
@@ -670,6 +693,27 @@ impl App {
             ));
         }
         Ok(())
+    }
+
+    /// Deletes everything about the actor, then re-composes the digests already queued for
+    /// their team without them. Forget is idempotent: if it stops half-way (a failing disk),
+    /// the reply says so honestly and running it again finishes the job.
+    fn forget(&self, actor: &Actor, now: DateTime<Utc>) -> Result<Reply> {
+        let forgotten = self
+            .store
+            .forget_user(&actor.scope)
+            .map_err(AppError::from)
+            .and_then(|gone| {
+                self.recompose_queued_digests(&actor.scope.team, now)?;
+                Ok(gone)
+            });
+        match forgotten {
+            Ok(gone) => Ok(Reply::Forgotten(gone)),
+            Err(e) => {
+                tracing::error!(team = %actor.scope.team, user = %actor.scope.user, error = %e, "forget stopped part-way");
+                Ok(Reply::ForgetIncomplete)
+            }
+        }
     }
 
     fn export(&self, actor: &Actor) -> Result<Reply> {

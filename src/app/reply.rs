@@ -99,6 +99,8 @@ pub enum Reply {
     },
     ForgetAsk,
     Forgotten(Forgotten),
+    /// `forget` stopped part-way: some of the data may be gone, some not yet.
+    ForgetIncomplete,
     Snoozed {
         kind: NudgeKind,
         through: NaiveDate,

@@ -39,6 +39,8 @@ pub struct TickReport {
     pub skipped: usize,
     /// For each queued message, seconds between its fire time and now: the scheduler's lag.
     pub lag_seconds: Vec<f64>,
+    /// Jobs that panicked and were skipped (left unclaimed).
+    pub panicked: usize,
 }
 
 /// A scheduled job's name in the ledger: part of the on-disk format.
@@ -66,6 +68,16 @@ pub enum DueJob {
         key: LedgerKey,
         fire_at: DateTime<Utc>,
     },
+}
+
+impl DueJob {
+    /// The team and the subject (user or channel id) for logs: ids only, never content.
+    fn ids(&self) -> (TeamId, String) {
+        match self {
+            DueJob::User { scope, .. } => (scope.team.clone(), scope.user.to_string()),
+            DueJob::Digest { team, channel, .. } => (team.clone(), channel.to_string()),
+        }
+    }
 }
 
 impl App {
@@ -177,64 +189,92 @@ impl App {
     pub fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, AppError> {
         let mut report = TickReport::default();
         for job in self.due(now)? {
-            let fire_at = match &job {
-                DueJob::User { fire_at, .. } | DueJob::Digest { fire_at, .. } => *fire_at,
-            };
-            let (key, message) = match job {
-                DueJob::User {
-                    key, paused: true, ..
-                } => (key, None),
-                DueJob::User {
-                    scope,
-                    record,
-                    job,
-                    key,
-                    ..
-                } => {
-                    let doc = match job {
-                        JobKind::Checkin => checkin_prompt_doc(),
-                        JobKind::Summary => match self.summary_job(&scope, &record, now) {
-                            Ok(doc) => doc,
-                            Err(e) => {
-                                let subject = scope.user.as_str();
-                                skip_undecodable(e, &scope.team, subject, "summary")?;
-                                continue;
-                            }
-                        },
-                    };
-                    let item = outbox_item(&scope.team, scope.user.as_str(), doc, &key, now);
-                    (key, Some(item))
-                }
-                DueJob::Digest {
-                    team, channel, key, ..
-                } => {
-                    let digest = match self.digest(&team, &channel, now) {
-                        Ok(Some(digest)) => digest,
-                        Ok(None) => continue,
-                        Err(AppError::Store(e)) => {
-                            skip_undecodable(e, &team, channel.as_str(), "digest")?;
-                            continue;
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    let item = outbox_item(&team, channel.as_str(), digest_doc(&digest), &key, now);
-                    (key, Some(item))
-                }
-            };
-            let skipped = message.is_none();
-            if self.store.claim(&key, message.as_ref(), now)? {
-                if skipped {
-                    report.skipped += 1;
-                } else {
-                    report.queued += 1;
-                    report.lag_seconds.push(
-                        now.signed_duration_since(fire_at).num_milliseconds() as f64 / 1000.0,
-                    );
+            let (team, subject) = job.ids();
+            // One job's panic (a bug meeting one user's data) must not stop everyone else's
+            // messages: it is logged and counted, its fire stays unclaimed, and the tick goes on.
+            let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.tick_one(job, now, &mut report)
+            }));
+            match done {
+                Ok(result) => result?,
+                Err(_) => {
+                    report.panicked += 1;
+                    tracing::error!(%team, subject = %subject, "a scheduled job panicked; skipped it, the tick goes on");
                 }
             }
         }
         self.store.durable()?;
         Ok(report)
+    }
+
+    /// Composes and claims one due job, adding what it did to `report`.
+    fn tick_one(
+        &self,
+        job: DueJob,
+        now: DateTime<Utc>,
+        report: &mut TickReport,
+    ) -> Result<(), AppError> {
+        let fire_at = match &job {
+            DueJob::User { fire_at, .. } | DueJob::Digest { fire_at, .. } => *fire_at,
+        };
+        let (key, message) = match job {
+            DueJob::User {
+                key, paused: true, ..
+            } => (key, None),
+            DueJob::User {
+                scope,
+                record,
+                job,
+                key,
+                ..
+            } => {
+                // A fault only unit tests compile in: the panic the isolation is for.
+                #[cfg(test)]
+                if scope.user.as_str() == "UPANIC" {
+                    panic!("test fault for {}", scope.user);
+                }
+                let doc = match job {
+                    JobKind::Checkin => checkin_prompt_doc(),
+                    JobKind::Summary => match self.summary_job(&scope, &record, now) {
+                        Ok(doc) => doc,
+                        Err(e) => {
+                            let subject = scope.user.as_str();
+                            skip_undecodable(e, &scope.team, subject, "summary")?;
+                            return Ok(());
+                        }
+                    },
+                };
+                let item = outbox_item(&scope.team, scope.user.as_str(), doc, &key, now);
+                (key, Some(item))
+            }
+            DueJob::Digest {
+                team, channel, key, ..
+            } => {
+                let digest = match self.digest(&team, &channel, now) {
+                    Ok(Some(digest)) => digest,
+                    Ok(None) => return Ok(()),
+                    Err(AppError::Store(e)) => {
+                        skip_undecodable(e, &team, channel.as_str(), "digest")?;
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
+                };
+                let item = outbox_item(&team, channel.as_str(), digest_doc(&digest), &key, now);
+                (key, Some(item))
+            }
+        };
+        let skipped = message.is_none();
+        if self.store.claim(&key, message.as_ref(), now)? {
+            if skipped {
+                report.skipped += 1;
+            } else {
+                report.queued += 1;
+                report
+                    .lag_seconds
+                    .push(now.signed_duration_since(fire_at).num_milliseconds() as f64 / 1000.0);
+            }
+        }
+        Ok(())
     }
 
     /// A user's weekly summary as a message, noting a team-size nudge it shows.
@@ -283,6 +323,33 @@ impl App {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Re-composes every digest queued for `team` and not yet sent, as of when it was
+    /// queued, from what is stored now — so one queued before a `forget`, a `leave` or an
+    /// `off` carries nobody's name or wins who is gone, and one for a channel without a
+    /// digest is dropped. A message the sender has in hand is left to it (the window of one
+    /// Slack call).
+    pub(super) fn recompose_queued_digests(
+        &self,
+        team: &TeamId,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        for queued in self.store.queued_digests(team)? {
+            let digest = match crate::domain::ids::ChannelId::parse(&queued.item.channel) {
+                Ok(channel) => self.digest(team, &channel, queued.item.created)?,
+                Err(_) => None,
+            };
+            let replacement = digest.map(|d| OutboxItem {
+                doc: digest_doc(&d),
+                ..queued.item.clone()
+            });
+            if replacement.as_ref() != Some(&queued.item) {
+                self.store
+                    .requeue_if_unchanged(&queued, replacement.as_ref(), now)?;
+            }
+        }
+        Ok(())
     }
 
     /// A display name for an outbox recipient, for the console.
@@ -343,5 +410,34 @@ fn outbox_item(
         attempts: 0,
         not_before: now,
         created: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::app::{Actor, App};
+    use crate::domain::ids::{Scope, TeamId, UserId};
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_job_that_panics_is_skipped_and_the_others_still_go_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(crate::store::Store::open(dir.path()).unwrap());
+        let app = App::new(store, chrono_tz::UTC);
+        let monday = chrono::Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap();
+        for user in ["UANN", "UPANIC", "UZED"] {
+            let scope = Scope::new(TeamId::parse("T1").unwrap(), UserId::parse(user).unwrap());
+            app.handle_command(&Actor::new(scope), "schedule checkin off", monday);
+        }
+        let friday = chrono::Utc.with_ymd_and_hms(2027, 3, 5, 16, 0, 0).unwrap();
+        let report = app.tick(friday).unwrap();
+        assert_eq!((report.queued, report.panicked), (2, 1), "{report:?}");
+        let mut to = Vec::new();
+        app.drain_outbox_to(friday, |item| to.push(item.channel.clone()))
+            .unwrap();
+        to.sort();
+        assert_eq!(to, ["UANN", "UZED"]);
+        // The panicking job was left unclaimed: it is tried again, not lost.
+        assert_eq!(app.tick(friday).unwrap().panicked, 1);
     }
 }

@@ -106,8 +106,13 @@ impl App {
         let mut members = Vec::with_capacity(sub.members.len());
         for user in &sub.members {
             let scope = Scope::new(team.clone(), user.clone());
-            let Some(record) = self.store.user(&scope)? else {
-                continue;
+            // A member whose record is damaged (logged and counted by the store) is left out
+            // rather than holding up everyone's digest.
+            let record = match self.store.user(&scope) {
+                Ok(Some(record)) => record,
+                Ok(None) => continue,
+                Err(e) if e.is_undecodable() => continue,
+                Err(e) => return Err(e.into()),
             };
             members.push(self.member_week(&scope, &record, week, (wins_from, today))?);
         }

@@ -177,6 +177,9 @@ pub fn reply_doc(reply: &Reply) -> Doc {
                 if gone.rows == 1 { "record" } else { "records" }
             ))
         }
+        Reply::ForgetIncomplete => Doc::line(
+            "I started deleting your data but hit a problem before the end, so some of it may still be here. Run `/tlm forget confirm` again to finish — it picks up where this stopped.",
+        ),
         Reply::Snoozed { kind, through } => Doc::line(format!(
             "Snoozed the `{kind}` nudge through {}. It comes back after that if it still applies.",
             short_date(*through)

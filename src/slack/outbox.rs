@@ -242,19 +242,33 @@ async fn tick_loop(
         if *stop.borrow() {
             return;
         }
-        let (report, oldest) = bot
-            .blocking(|bot| {
-                let now = bot.clock.now();
-                let report = bot.app.tick(now);
-                (report, bot.app.store().outbox_oldest().map(|o| (o, now)))
-            })
-            .await;
+        let worker = bot.clone();
+        let round = tokio::task::spawn_blocking(move || {
+            let now = worker.clock.now();
+            let report = worker.app.tick(now);
+            (report, worker.app.store().outbox_oldest().map(|o| (o, now)))
+        })
+        .await;
         bot.metrics().scheduler_ticks.inc();
-        match report {
-            Ok(r) if r.queued + r.skipped > 0 => {
-                tracing::info!(queued = r.queued, skipped = r.skipped, "scheduler tick")
+        // A panic outside any one job (reading what is due) ends this round, not the loop:
+        // the next round tries again.
+        let Ok((report, oldest)) = round else {
+            bot.metrics().scheduler_panics.inc();
+            tracing::error!("a scheduler round panicked; trying again next round");
+            if !nap_or_stop(tick_every, &mut stop).await {
+                return;
             }
-            Ok(_) => {}
+            continue;
+        };
+        match report {
+            Ok(r) => {
+                if r.panicked > 0 {
+                    bot.metrics().scheduler_panics.inc_by(r.panicked as u64);
+                }
+                if r.queued + r.skipped > 0 {
+                    tracing::info!(queued = r.queued, skipped = r.skipped, "scheduler tick");
+                }
+            }
             Err(e) => tracing::error!(error = %e, "scheduler tick failed"),
         }
         match oldest {

@@ -22,7 +22,7 @@ pub mod keys;
 mod outbox;
 mod valid;
 
-pub use outbox::{Claim, LedgerKey, OutboxItem};
+pub use outbox::{Claim, LedgerKey, OutboxItem, QueuedMessage};
 
 use crate::domain::checkin::{CheckIn, Fire, Win};
 use crate::domain::digest::Subscription;
@@ -410,6 +410,41 @@ impl Store {
             .transpose()
     }
 
+    /// Read-modify-write of one subscription with compare-and-swap, as [`Store::update_user`]:
+    /// `change` gets what is stored (or `None`) and says what to store (`None` deletes); it
+    /// may run again when someone else wrote in between, so two `join`s both count and a
+    /// `join` racing `forget` can't put a forgotten user back.
+    pub fn update_subscription<T, E: From<StoreError>>(
+        &self,
+        team: &TeamId,
+        channel: &ChannelId,
+        mut change: impl FnMut(
+            Option<Subscription>,
+        ) -> std::result::Result<(Option<Subscription>, T), E>,
+    ) -> std::result::Result<T, E> {
+        let key = keys::channel(team, channel);
+        loop {
+            let old = self.digests.get(&key).map_err(StoreError::from)?;
+            let current = match &old {
+                Some(bytes) => Some(self.decode_row(DIGESTS, KeyIds::Prefixed(&key), bytes)?),
+                None => None,
+            };
+            let (next, out) = change(current)?;
+            let new = next
+                .as_ref()
+                .map(|sub| encode_in(DIGESTS, sub))
+                .transpose()?;
+            match self
+                .digests
+                .compare_and_swap(&key, old, new)
+                .map_err(StoreError::from)?
+            {
+                Ok(()) => return Ok(out),
+                Err(_) => continue, // someone else wrote in between: redo on their version
+            }
+        }
+    }
+
     pub fn put_subscription(&self, team: &TeamId, sub: &Subscription) -> Result<()> {
         self.digests.insert(
             keys::channel(team, &sub.channel.id),
@@ -533,15 +568,20 @@ impl Store {
             gone.rows += 1;
         }
         gone.rows += self.forget_scheduled(&scope.team, scope.user.as_str())?;
-        for mut sub in self.subscriptions(&scope.team)? {
-            if sub.owner == scope.user {
-                self.delete_subscription(&scope.team, &sub.channel.id)?;
-                gone.digests_removed += 1;
-            } else if sub.members.contains(&scope.user) {
-                sub.members.retain(|m| *m != scope.user);
-                self.put_subscription(&scope.team, &sub)?;
-                gone.digests_left += 1;
-            }
+        for sub in self.subscriptions(&scope.team)? {
+            let (removed, left) =
+                self.update_subscription(&scope.team, &sub.channel.id, |current| {
+                    Ok::<_, StoreError>(match current {
+                        Some(sub) if sub.owner == scope.user => (None, (1, 0)),
+                        Some(mut sub) if sub.members.contains(&scope.user) => {
+                            sub.members.retain(|m| *m != scope.user);
+                            (Some(sub), (0, 1))
+                        }
+                        other => (other, (0, 0)),
+                    })
+                })?;
+            gone.digests_removed += removed;
+            gone.digests_left += left;
         }
         Ok(gone)
     }

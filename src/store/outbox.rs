@@ -58,6 +58,19 @@ pub(super) struct LedgerEntry {
     at: DateTime<Utc>,
 }
 
+/// A queued message as read, to change it only if nobody else has.
+#[derive(Debug, Clone)]
+pub struct QueuedMessage {
+    pub id: u64,
+    read_as: Vec<u8>,
+    pub item: OutboxItem,
+}
+
+/// Whether a ledger key (`team 0x00 subject 0x00 job 0x00 day`) is a digest's.
+fn is_digest(ledger_key: &[u8]) -> bool {
+    ledger_key.split(|b| *b == 0).nth(2) == Some(b"digest".as_slice())
+}
+
 /// A composed message waiting for delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxItem {
@@ -191,11 +204,94 @@ impl Store {
         self.durable()
     }
 
-    /// Puts a message back for a later attempt.
+    /// Puts a message back for a later attempt: its attempt count and `not_before` from
+    /// `item`, onto whatever is queued under `id` now. The message itself may have been
+    /// re-composed meanwhile (a `forget` took someone out of a digest) — the sender's stale
+    /// copy must not bring it back; and one dropped meanwhile stays dropped.
     pub fn reschedule(&self, id: u64, item: &OutboxItem) -> Result<()> {
-        self.outbox
-            .insert(id.to_be_bytes(), encode_in(OUTBOX, item)?)?;
-        Ok(())
+        let key = id.to_be_bytes();
+        loop {
+            let Some(current) = self.outbox.get(key)? else {
+                return Ok(());
+            };
+            let mut queued: OutboxItem =
+                self.decode_row(OUTBOX, KeyIds::Numbered(&key), &current)?;
+            queued.attempts = item.attempts;
+            queued.not_before = item.not_before;
+            let new = encode_in(OUTBOX, &queued)?;
+            if self
+                .outbox
+                .compare_and_swap(key, Some(current), Some(new))?
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A team's queued digest messages, with the bytes each was read as (for
+    /// [`Store::requeue_if_unchanged`]). Rows that don't decode are skipped.
+    pub fn queued_digests(&self, team: &TeamId) -> Result<Vec<QueuedMessage>> {
+        let mut out = Vec::new();
+        for row in self.outbox.iter() {
+            let (key, value) = row?;
+            let Ok(item) = self.decode_row::<OutboxItem>(OUTBOX, KeyIds::Numbered(&key), &value)
+            else {
+                continue;
+            };
+            let Ok(id) = <[u8; 8]>::try_from(key.as_ref()).map(u64::from_be_bytes) else {
+                continue;
+            };
+            if item.team == *team && is_digest(&item.ledger_key) {
+                out.push(QueuedMessage {
+                    id,
+                    read_as: value.to_vec(),
+                    item,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces a queued message with `replacement`, or drops it (the ledger records it as
+    /// skipped) when `None` — only if it is still queued exactly as it was read: one the
+    /// sender took meanwhile is its business, and is never put back. Returns whether it
+    /// changed anything. Durable before it returns.
+    pub fn requeue_if_unchanged(
+        &self,
+        queued: &QueuedMessage,
+        replacement: Option<&OutboxItem>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let key = queued.id.to_be_bytes();
+        let new = replacement
+            .map(|item| encode_in(OUTBOX, item))
+            .transpose()?;
+        let skipped = encode_in(
+            LEDGER,
+            &LedgerEntry {
+                state: Claim::Skipped,
+                at: now,
+            },
+        )?;
+        let result = (&self.ledger, &self.outbox).transaction(|(ledger, outbox)| {
+            if outbox.get(&key[..])?.as_deref() != Some(queued.read_as.as_slice()) {
+                return Ok(false);
+            }
+            match &new {
+                Some(bytes) => {
+                    outbox.insert(&key[..], bytes.clone())?;
+                }
+                None => {
+                    outbox.remove(&key[..])?;
+                    ledger.insert(queued.item.ledger_key.as_slice(), skipped.clone())?;
+                }
+            }
+            Ok(true)
+        });
+        let changed = transaction_result(result)?;
+        self.durable()?;
+        Ok(changed)
     }
 
     /// Removes a user's scheduled messages and their ledger entries (for `forget`): the

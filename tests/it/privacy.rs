@@ -260,3 +260,85 @@ fn a_user_owns_at_most_three_digests() {
         .contains("gets the team digest"));
     assert!(bot.say("bob", "digest #d").contains("gets the team digest"));
 }
+
+/// Five members and a queued (not yet sent) Monday digest that names bob and cat.
+fn queued_digest_naming_bob_and_cat() -> Bot {
+    let (mut bot, _) = team_with_secrets();
+    bot.run("bob", "win BOBWIN shipped --public");
+    bot.run("cat", "win CATWIN shipped --public");
+    // Monday 30 Nov 09:00: ann's #eng digest is claimed and queued.
+    bot.now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 30, 9, 0, 0).unwrap();
+    bot.app.tick(bot.now).unwrap();
+    bot
+}
+
+fn sent_digests(bot: &Bot) -> Vec<String> {
+    let mut sent = Vec::new();
+    bot.app
+        .drain_outbox_to(bot.now, |item| {
+            if item.channel == "CENG" {
+                sent.push(to_text(&item.doc));
+            }
+        })
+        .unwrap();
+    sent
+}
+
+#[test]
+fn forget_and_leave_take_the_user_out_of_a_digest_already_queued() {
+    let bot = queued_digest_naming_bob_and_cat();
+    bot.run("bob", "forget confirm");
+    bot.run("cat", "digest #eng leave");
+    let sent = sent_digests(&bot);
+    assert_eq!(sent.len(), 1, "still sent, once: {sent:?}");
+    for gone in ["BOBWIN", "CATWIN", "bob", "cat"] {
+        assert!(
+            !sent[0].contains(gone),
+            "{gone} is in the queued digest: {}",
+            sent[0]
+        );
+    }
+    assert!(
+        sent[0].contains("shipped thing 0"),
+        "ann's win stays: {}",
+        sent[0]
+    );
+}
+
+#[test]
+fn a_digest_switched_off_is_not_sent_from_the_queue() {
+    let bot = queued_digest_naming_bob_and_cat();
+    bot.run("ann", "digest #eng off");
+    assert!(sent_digests(&bot).is_empty());
+}
+
+#[test]
+fn a_join_that_races_another_write_is_not_lost() {
+    let bot = Bot::new();
+    bot.run("ann", "digest #eng");
+    let store = bot.app.store();
+    let team = scope("ann").team;
+    let channel = ChannelId::parse("CENG").unwrap();
+    let mut first = true;
+    store
+        .update_subscription(&team, &channel, |current| {
+            let mut sub = current.expect("subscribed");
+            if first {
+                // bob joins between this read and its write.
+                first = false;
+                let mut theirs = sub.clone();
+                theirs.members.push(scope("bob").user);
+                store.put_subscription(&team, &theirs)?;
+            }
+            sub.members.push(scope("cat").user);
+            Ok::<_, twohats::store::StoreError>((Some(sub), ()))
+        })
+        .unwrap();
+    let members = store
+        .subscription(&team, &channel)
+        .unwrap()
+        .unwrap()
+        .members;
+    let names: Vec<&str> = members.iter().map(|m| m.as_str()).collect();
+    assert_eq!(names, ["UANN", "UBOB", "UCAT"], "both joins count");
+}
