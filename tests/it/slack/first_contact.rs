@@ -42,16 +42,10 @@ async fn serve_at(start: DateTime<Utc>, lib: &std::path::Path) -> Served {
 }
 
 async fn scheduler_ticks(served: &Served) -> u64 {
-    let text = served
-        .http
-        .get(format!("{}/metrics", served.base))
-        .send()
+    served
+        .metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .find_map(|l| l.strip_prefix("twohats_scheduler_ticks_total "))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0)

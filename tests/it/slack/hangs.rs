@@ -243,15 +243,7 @@ async fn background_lookups_are_capped_while_slack_does_not_answer() {
         lookups, MAX_BACKGROUND,
         "as many lookups as the cap, no more"
     );
-    let metrics = served
-        .http
-        .get(format!("{}/metrics", served.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = served.metrics().await;
     for needle in [
         format!("twohats_background_dropped_total{{work=\"profile_tz\"}} {extra}"),
         "twohats_outbox_oldest_age_seconds 0".to_string(),
