@@ -234,7 +234,7 @@ impl App {
             .roster
             .iter()
             .find(|r| r.person.id == with.id)
-            .map(|r| date + Duration::days(i64::from(r.cadence_days)));
+            .and_then(|r| date.checked_add_days(chrono::Days::new(u64::from(r.cadence_days))));
         Ok(Reply::OneOnOneLogged {
             with,
             date,
@@ -589,6 +589,7 @@ impl App {
                                 members: Vec::new(),
                                 created: now,
                                 schedule_since: None,
+                                covered: None,
                             },
                         };
                         sub.channel = channel.clone();
@@ -618,7 +619,7 @@ impl App {
                         Some(_) => Ok((None, ())),
                     })?;
                 // A digest already queued for the channel goes nowhere now.
-                self.recompose_queued_digests(team, now)?;
+                self.recompose_after_change(actor, now);
                 Reply::DigestOff { channel }
             }
             DigestAction::Join => {
@@ -645,7 +646,7 @@ impl App {
                     })?;
                 // A digest already queued must not carry a leaver's name or wins.
                 if was_member {
-                    self.recompose_queued_digests(team, now)?;
+                    self.recompose_after_change(actor, now);
                 }
                 Reply::DigestLeft {
                     channel,
@@ -656,6 +657,14 @@ impl App {
         // Digests show members by name: remember the actor's.
         self.touch(actor, now)?;
         Ok(reply)
+    }
+
+    /// Re-composes the team's queued digests after a `leave` or `off` that is already
+    /// stored: a failure here is logged, not answered as if the command itself had failed.
+    fn recompose_after_change(&self, actor: &Actor, now: DateTime<Utc>) {
+        if let Err(e) = self.recompose_queued_digests(&actor.scope.team, now) {
+            tracing::error!(team = %actor.scope.team, error = %e, "could not re-compose queued digests");
+        }
     }
 
     /// A new digest needs its subscriber in the channel (so nobody posts their wins into a

@@ -300,7 +300,7 @@ impl App {
             nudges.iter().find(|n| matches!(n, Nudge::TeamSize { .. }))
         {
             let size = *size;
-            self.store.update_user(scope, now, |r| {
+            self.store.update_existing_user(scope, |r| {
                 r.team_size_nudged = Some(TeamSizeNudged { size, at: now });
                 Ok::<_, StoreError>(())
             })?;
@@ -337,7 +337,13 @@ impl App {
     ) -> Result<(), AppError> {
         for queued in self.store.queued_digests(team)? {
             let digest = match crate::domain::ids::ChannelId::parse(&queued.item.channel) {
-                Ok(channel) => self.digest(team, &channel, queued.item.created)?,
+                Ok(channel) => match self.digest(team, &channel, queued.item.created) {
+                    Ok(digest) => digest,
+                    // A damaged row this digest needs (logged and counted by the store):
+                    // nobody's content can be vouched for, so the message is dropped.
+                    Err(AppError::Store(e)) if e.is_undecodable() => None,
+                    Err(e) => return Err(e),
+                },
                 Err(_) => None,
             };
             let replacement = digest.map(|d| OutboxItem {

@@ -116,7 +116,25 @@ impl App {
             };
             members.push(self.member_week(&scope, &record, week, (wins_from, today))?);
         }
-        Ok(Some(digest::compose(sub.channel.clone(), week, &members)))
+        let digest = digest::compose(sub.channel.clone(), week, &members);
+        if let Some(kept) = sub.covered.as_ref().filter(|kept| kept.week == week) {
+            return Ok(Some(digest.with_numbers_of(kept)));
+        }
+        // The first digest of this week: its numbers stay for the rest of it.
+        let fresh = digest.covered();
+        let kept = self.store.update_subscription(team, channel, |current| {
+            Ok::<_, StoreError>(match current {
+                Some(mut sub) => match sub.covered.clone().filter(|kept| kept.week == week) {
+                    Some(kept) => (Some(sub), kept), // another digest got there first
+                    None => {
+                        sub.covered = Some(fresh.clone());
+                        (Some(sub), fresh.clone())
+                    }
+                },
+                None => (None, fresh.clone()),
+            })
+        })?;
+        Ok(Some(digest.with_numbers_of(&kept)))
     }
 
     /// Only the shareable facts of one member: the covered week's split and critical path
@@ -141,7 +159,7 @@ impl App {
             .wins_since(scope, start_of_day(wins.0, tz))?
             .into_iter()
             .filter(|w| w.public && wins.0 <= w.date && w.date <= wins.1)
-            .map(|w| w.text)
+            .map(|w| (w.at, w.text))
             .collect();
         Ok(MemberWeek {
             member: Person {

@@ -98,6 +98,8 @@ impl Command {
     pub fn is_heavy(&self) -> bool {
         match self {
             Command::Export | Command::Forget | Command::Summary => true,
+            // `leave` and `off` re-compose the team's queued digests.
+            Command::Digest { .. } => true,
             Command::Checkin(quick) => quick.energy.is_some() || !quick.fires.is_empty(),
             _ => false,
         }

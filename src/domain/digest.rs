@@ -50,6 +50,40 @@ pub struct Subscription {
     /// When the schedule was last changed: fires from before it are never sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_since: Option<DateTime<Utc>>,
+    /// The team numbers of the last week a digest covered, fixed by its first digest: later
+    /// digests of that week show them again, whatever members did since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covered: Option<CoveredWeek>,
+}
+
+/// A covered week's team numbers, as its first digest showed them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoveredWeek {
+    pub week: IsoWeek,
+    pub members: usize,
+    pub aggregates: Option<Aggregates>,
+}
+
+impl Digest {
+    /// The numbers this digest shows, to keep for the rest of its week.
+    pub fn covered(&self) -> CoveredWeek {
+        CoveredWeek {
+            week: self.week,
+            members: self.members,
+            aggregates: self.aggregates,
+        }
+    }
+
+    /// Shows `kept` numbers instead, when they are for this digest's week: every digest of a
+    /// week shows what its first showed, so nobody learns anything by changing their own
+    /// check-ins (or joining, leaving, moving zones) between two of them.
+    pub fn with_numbers_of(mut self, kept: &CoveredWeek) -> Self {
+        if kept.week == self.week {
+            self.members = kept.members;
+            self.aggregates = kept.aggregates;
+        }
+        self
+    }
 }
 
 impl Subscription {
@@ -95,8 +129,8 @@ pub struct MemberWeek {
     pub eng_pct: Option<u8>,
     /// Whether a check-in of the covered week had them on the critical path.
     pub on_critical_path: bool,
-    /// Wins the member marked `--public` in the last [`WINS_DAYS`] days.
-    pub public_wins: Vec<String>,
+    /// Wins the member marked `--public` in the last [`WINS_DAYS`] days, with when.
+    pub public_wins: Vec<(DateTime<Utc>, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -112,7 +146,7 @@ pub struct Digest {
 }
 
 /// Team numbers, each rounded to the nearest [`AGGREGATE_ROUNDING`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Aggregates {
     pub median_eng_pct: u8,
     /// Share of checked-in members on the critical path, 0-100.
@@ -136,12 +170,22 @@ pub fn compose(channel: ChannelRef, week: IsoWeek, weeks: &[MemberWeek]) -> Dige
             participation_pct: round_to_ten(percent(checked_in, weeks.len())),
         }
     });
-    let mut wins: Vec<(Person, String)> = weeks
+    let mut dated: Vec<(DateTime<Utc>, Person, String)> = weeks
         .iter()
-        .flat_map(|m| m.public_wins.iter().map(|w| (m.member.clone(), w.clone())))
+        .flat_map(|m| {
+            m.public_wins
+                .iter()
+                .map(|(at, text)| (*at, m.member.clone(), text.clone()))
+        })
         .collect();
-    let skip = wins.len().saturating_sub(MAX_DIGEST_WINS);
-    wins.drain(..skip);
+    // Oldest first, and the newest kept when there are too many.
+    dated.sort_by_key(|(at, _, _)| *at);
+    let skip = dated.len().saturating_sub(MAX_DIGEST_WINS);
+    let wins: Vec<(Person, String)> = dated
+        .into_iter()
+        .skip(skip)
+        .map(|(_, who, text)| (who, text))
+        .collect();
     Digest {
         channel,
         week,
@@ -187,7 +231,16 @@ mod tests {
             },
             eng_pct: eng,
             on_critical_path: cp,
-            public_wins: wins.iter().map(|w| w.to_string()).collect(),
+            public_wins: wins
+                .iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    (
+                        DateTime::<Utc>::UNIX_EPOCH + Duration::hours(i as i64),
+                        w.to_string(),
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -274,6 +327,27 @@ mod tests {
         for mine in 0..=100 {
             assert_eq!(median_with(mine).map(|m| m % 10), Some(0), "{mine}");
         }
+    }
+
+    #[test]
+    fn too_many_wins_keep_the_newest_oldest_first() {
+        let at = |h: i64| DateTime::<Utc>::UNIX_EPOCH + Duration::hours(h);
+        let mut a = member("A", None, false, &[]);
+        let mut b = member("B", None, false, &[]);
+        // A's wins are the oldest and the newest; B's in between.
+        a.public_wins = vec![(at(0), "a-old".into()), (at(100), "a-new".into())];
+        b.public_wins = (1..=MAX_DIGEST_WINS as i64)
+            .map(|h| (at(h), format!("b{h}")))
+            .collect();
+        let d = compose(channel(), week(), &[a, b]);
+        let texts: Vec<&str> = d.wins.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(texts.len(), MAX_DIGEST_WINS);
+        assert_eq!(
+            texts.first(),
+            Some(&"b2"),
+            "the oldest two fell off: {texts:?}"
+        );
+        assert_eq!(texts.last(), Some(&"a-new"));
     }
 
     #[test]

@@ -15,6 +15,9 @@ pub const HEALTHY_TEAM_SIZE: RangeInclusive<usize> = 3..=5;
 /// The largest roster we accept: far past any real TLM team, small enough to render.
 pub const MAX_ROSTER: usize = 30;
 
+/// The longest 1:1 cadence `team add … every` accepts, in days.
+pub const MAX_CADENCE_DAYS: u32 = 90;
+
 /// A report on the roster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {

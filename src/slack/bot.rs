@@ -391,12 +391,17 @@ impl SlackBot {
             let saved = bot
                 .blocking(move |bot| {
                     let store = bot.app.store();
-                    // Only a record that exists and has no zone yet: never override `/tlm tz`.
-                    if store.user(&actor.scope)?.is_some_and(|r| r.tz.is_none()) {
-                        store.update_user(&actor.scope, bot.clock.now(), |r| {
-                            r.tz.get_or_insert(tz);
-                            Ok::<_, crate::store::StoreError>(())
-                        })?;
+                    // Only a record that exists and has no zone yet: never override `/tlm tz`,
+                    // never recreate a user who ran `forget` meanwhile.
+                    let now = bot.clock.now();
+                    let changed = store.update_existing_user(&actor.scope, |r| {
+                        let unset = r.tz.is_none();
+                        if unset {
+                            r.set_tz(tz, now);
+                        }
+                        Ok::<_, crate::store::StoreError>(unset)
+                    })?;
+                    if changed == Some(true) {
                         store.durable()?;
                     }
                     Ok::<_, crate::store::StoreError>(())

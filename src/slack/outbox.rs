@@ -11,8 +11,10 @@
 //! oldest unsent message ([`Backlog`]): a gauge on `/metrics`, and a warning past
 //! [`STUCK_AFTER`].
 //!
-//! The one window in which a message can repeat: Slack accepted it and the process died
-//! before [`Store::settle`](crate::store::Store::settle) made that durable — one fsync wide.
+//! Two windows in which a message can repeat: Slack accepted it and the process died before
+//! [`Store::settle`](crate::store::Store::settle) made that durable — one fsync wide; or Slack
+//! accepted it but answered after the client's timeout, and it was retried (`chat.postMessage`
+//! has no idempotency key).
 
 use super::bot::SlackBot;
 use super::client::Failure;

@@ -281,6 +281,33 @@ impl Store {
         }
     }
 
+    /// [`Store::update_user`] for a record that must already exist: `None`, and nothing
+    /// written, when it doesn't — background work (a profile lookup, a summary's team-size
+    /// stamp) must not bring back a user who ran `forget` meanwhile.
+    pub fn update_existing_user<T, E: From<StoreError>>(
+        &self,
+        scope: &Scope,
+        mut change: impl FnMut(&mut UserRecord) -> std::result::Result<T, E>,
+    ) -> std::result::Result<Option<T>, E> {
+        let key = keys::user_prefix(scope);
+        loop {
+            let Some(old) = self.users.get(&key).map_err(StoreError::from)? else {
+                return Ok(None);
+            };
+            let mut record: UserRecord = self.decode_row(USERS, KeyIds::Prefixed(&key), &old)?;
+            let out = change(&mut record)?;
+            let new = encode_in(USERS, &record)?;
+            match self
+                .users
+                .compare_and_swap(&key, Some(old), Some(new))
+                .map_err(StoreError::from)?
+            {
+                Ok(()) => return Ok(Some(out)),
+                Err(_) => continue, // someone else wrote (or deleted) in between: look again
+            }
+        }
+    }
+
     /// Every user record in the store, in key order. A row that doesn't decode is skipped
     /// (counted and logged): only a failing store is an error.
     pub fn users(&self) -> impl Iterator<Item = Result<(Scope, UserRecord)>> + '_ {

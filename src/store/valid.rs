@@ -12,7 +12,7 @@ use super::{keys, CHECKINS, DIGESTS, FIRES, ONE_ON_ONES, SEEN_EVENTS, USERS, WIN
 use crate::domain::checkin::{too_long, CheckIn, Fire, Win};
 use crate::domain::digest::Subscription;
 use crate::domain::ids::{ChannelId, UserId};
-use crate::domain::team::{OneOnOne, MAX_ROSTER};
+use crate::domain::team::{OneOnOne, MAX_CADENCE_DAYS, MAX_ROSTER};
 use crate::domain::user::UserRecord;
 use serde::de::DeserializeOwned;
 
@@ -32,6 +32,12 @@ impl Checked for UserRecord {
             Some("target_pct is over 100")
         } else if self.roster.len() > MAX_ROSTER {
             Some("the roster is longer than twohats allows")
+        } else if self
+            .roster
+            .iter()
+            .any(|r| !(1..=MAX_CADENCE_DAYS).contains(&r.cadence_days))
+        {
+            Some("a 1:1 cadence is outside 1-90 days")
         } else if too_long(self.critical_path.as_ref().and_then(|c| c.what.as_deref())) {
             Some("the critical-path description is too long")
         } else {

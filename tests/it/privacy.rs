@@ -125,6 +125,14 @@ fn every_digest_of_a_week_shows_the_same_numbers_whatever_members_change() {
     bot.run("bob", "checkin 100 cp");
     bot.run("bob", "checkin 0");
     bot.run("cat", "cp off");
+    // A member far west can still date a check-in on the covered week's Sunday; members
+    // come and go. None of it moves the numbers already shown for that week.
+    bot.run("dan", "tz Pacific/Pago_Pago");
+    bot.run("dan", "digest #eng leave");
+    for user in ["fay", "gus"] {
+        bot.run(user, "digest #eng join");
+        bot.run(user, "checkin 95");
+    }
     let thursday = eng_digest(&bot);
     let numbers = |text: &str| {
         text.lines()
