@@ -312,3 +312,17 @@ fn outbox_items_planted_here_match_the_stores_own_shape() {
         assert!(value.get(field).is_some(), "{field}: {value}");
     }
 }
+
+#[test]
+fn a_restored_cadence_no_command_could_set_is_refused_not_a_panic() {
+    let bot = a_week_of_use();
+    bot.run("ann", "team add @bob");
+    let mut record = serde_json::to_value(bot.export("ann").settings.unwrap()).unwrap();
+    record["roster"][0]["cadence_days"] = json!(4_000_000_000u32);
+    let key = keys::user_prefix(&crate::support::scope("ann"));
+    plant(&bot, "users", &key, &envelope(record));
+    let before = undecodable(&bot);
+    // Logging a 1:1 computes the next one from the cadence: it must not overflow a date.
+    assert!(matches!(bot.run("ann", "1on1 @bob"), Reply::Failed));
+    assert!(undecodable(&bot) > before, "counted as a damaged row");
+}
