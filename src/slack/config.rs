@@ -1,7 +1,9 @@
 //! `twohats serve` configuration from the environment, checked at start so a mistake is one
 //! clear sentence naming the variable, not a failure on the first request.
 
+use super::backups::{BackupConfig, When};
 use super::client::Timeouts;
+use crate::domain::schedule::ScheduleSpec;
 use chrono_tz::Tz;
 use std::fmt;
 use std::net::SocketAddr;
@@ -52,6 +54,8 @@ pub struct ServeConfig {
     pub http_timeout: Duration,
     /// How often the scheduler looks for due messages (`TWOHATS_TICK_MS`; tests shorten it).
     pub tick_every: Duration,
+    /// Scheduled backups (`TWOHATS_BACKUP_DIR`, `TWOHATS_BACKUP_CRON`); `None`: off.
+    pub backups: Option<BackupConfig>,
 }
 
 /// The default of [`ServeConfig::tick_every`]. Schedules are per minute, so twice a minute
@@ -64,6 +68,10 @@ pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The longest timeout either variable accepts: ten minutes.
 const MAX_TIMEOUT_MS: u64 = 600_000;
+
+/// `TWOHATS_BACKUP_EVERY_MS` (tests): at least a second, so that every backup's name (which
+/// has seconds) is new; at most a day.
+const BACKUP_EVERY_MS: std::ops::RangeInclusive<u64> = 1_000..=86_400_000;
 
 const TRY_CONSOLE: &str = "To try twohats without Slack, run `twohats console`.";
 
@@ -87,6 +95,18 @@ pub enum ConfigError {
     BadApiUrl(String),
     #[error("{0} `{1}` is not a number of milliseconds from 1 to 600000.")]
     BadTimeout(&'static str, String),
+    #[error("TWOHATS_BACKUP_CRON `{0}` is not a schedule like `daily 03:00`, `sun 02:30` or 5-field cron `0 3 * * *` (read in UTC).")]
+    BadBackupCron(String),
+    #[error(
+        "TWOHATS_BACKUP_EVERY_MS `{0}` is not a number of milliseconds from 1000 to 86400000."
+    )]
+    BadBackupEvery(String),
+    #[error("TWOHATS_BACKUP_CRON and TWOHATS_BACKUP_EVERY_MS are both set: set one (TWOHATS_BACKUP_EVERY_MS is for tests).")]
+    TwoBackupSchedules,
+    #[error(
+        "{0} is set but TWOHATS_BACKUP_DIR is not: set the folder backups go to, or unset {0}."
+    )]
+    BackupWithoutDir(&'static str),
 }
 
 impl ServeConfig {
@@ -135,6 +155,7 @@ impl ServeConfig {
             .unwrap_or_default();
         let http_timeout = millis("TWOHATS_HTTP_TIMEOUT_MS")?.unwrap_or(HTTP_TIMEOUT);
         let tick_every = millis("TWOHATS_TICK_MS")?.unwrap_or(TICK_EVERY);
+        let backups = backups(&get)?;
         Ok(Self {
             bot_token: Secret(bot_token),
             mode,
@@ -147,8 +168,37 @@ impl ServeConfig {
             slack_timeouts,
             http_timeout,
             tick_every,
+            backups,
         })
     }
+}
+
+/// `TWOHATS_BACKUP_DIR` turns scheduled backups on; `TWOHATS_BACKUP_CRON` (or, for tests,
+/// `TWOHATS_BACKUP_EVERY_MS`) says when. A schedule without a folder is a mistake, not "off".
+fn backups(get: &impl Fn(&str) -> Option<String>) -> Result<Option<BackupConfig>, ConfigError> {
+    let (cron, every) = (get("TWOHATS_BACKUP_CRON"), get("TWOHATS_BACKUP_EVERY_MS"));
+    let Some(dir) = get("TWOHATS_BACKUP_DIR") else {
+        return match (&cron, &every) {
+            (Some(_), _) => Err(ConfigError::BackupWithoutDir("TWOHATS_BACKUP_CRON")),
+            (None, Some(_)) => Err(ConfigError::BackupWithoutDir("TWOHATS_BACKUP_EVERY_MS")),
+            (None, None) => Ok(None),
+        };
+    };
+    let when = match (cron, every) {
+        (Some(_), Some(_)) => return Err(ConfigError::TwoBackupSchedules),
+        (Some(text), None) => When::Schedule(
+            ScheduleSpec::parse(&text).map_err(|_| ConfigError::BadBackupCron(text))?,
+        ),
+        (None, Some(text)) => match text.parse::<u64>() {
+            Ok(ms) if BACKUP_EVERY_MS.contains(&ms) => When::Every(Duration::from_millis(ms)),
+            _ => return Err(ConfigError::BadBackupEvery(text)),
+        },
+        (None, None) => When::default_schedule(),
+    };
+    Ok(Some(BackupConfig {
+        dir: dir.into(),
+        when,
+    }))
 }
 
 #[cfg(test)]
@@ -265,6 +315,119 @@ mod tests {
             Timeouts::with_call(Duration::from_millis(250))
         );
         assert_eq!(short.http_timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn backups_are_off_unless_a_folder_is_set_and_default_to_daily_at_three_utc() {
+        let base = [("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")];
+        assert_eq!(config(&base).unwrap().backups, None);
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(extra);
+            config(&vars)
+        };
+        let on = with(&[("TWOHATS_BACKUP_DIR", "/var/backups/twohats")])
+            .unwrap()
+            .backups
+            .unwrap();
+        assert_eq!(on.dir, PathBuf::from("/var/backups/twohats"));
+        assert_eq!(on.when, When::default_schedule());
+        assert_eq!(on.when.to_string(), "every day at 03:00 UTC");
+        let sunday = with(&[
+            ("TWOHATS_BACKUP_DIR", "b"),
+            ("TWOHATS_BACKUP_CRON", " 30 1 * * 0 "),
+        ])
+        .unwrap()
+        .backups
+        .unwrap();
+        assert_eq!(
+            sunday.when,
+            When::Schedule(ScheduleSpec::parse("30 1 * * 0").unwrap())
+        );
+        let friendly = with(&[
+            ("TWOHATS_BACKUP_DIR", "b"),
+            ("TWOHATS_BACKUP_CRON", "sun 02:30"),
+        ]);
+        assert!(friendly.unwrap().backups.is_some());
+        let every = with(&[
+            ("TWOHATS_BACKUP_DIR", "b"),
+            ("TWOHATS_BACKUP_EVERY_MS", "1000"),
+        ])
+        .unwrap()
+        .backups
+        .unwrap();
+        assert_eq!(every.when, When::Every(Duration::from_secs(1)));
+        // Empty counts as unset, as for every variable.
+        let blank = with(&[("TWOHATS_BACKUP_DIR", " "), ("TWOHATS_BACKUP_CRON", "")]);
+        assert_eq!(blank.unwrap().backups, None);
+    }
+
+    #[test]
+    fn a_bad_backup_setting_is_one_sentence_naming_its_variable() {
+        let base = [("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")];
+        let cases: &[(&[(&str, &str)], ConfigError)] = &[
+            (
+                &[
+                    ("TWOHATS_BACKUP_DIR", "b"),
+                    ("TWOHATS_BACKUP_CRON", "at three"),
+                ],
+                ConfigError::BadBackupCron("at three".into()),
+            ),
+            (
+                &[
+                    ("TWOHATS_BACKUP_DIR", "b"),
+                    ("TWOHATS_BACKUP_CRON", "0 0 3 * * *"),
+                ],
+                ConfigError::BadBackupCron("0 0 3 * * *".into()),
+            ),
+            (
+                &[
+                    ("TWOHATS_BACKUP_DIR", "b"),
+                    ("TWOHATS_BACKUP_CRON", "03:00"),
+                ],
+                ConfigError::BadBackupCron("03:00".into()),
+            ),
+            (
+                &[
+                    ("TWOHATS_BACKUP_DIR", "b"),
+                    ("TWOHATS_BACKUP_EVERY_MS", "999"),
+                ],
+                ConfigError::BadBackupEvery("999".into()),
+            ),
+            (
+                &[
+                    ("TWOHATS_BACKUP_DIR", "b"),
+                    ("TWOHATS_BACKUP_EVERY_MS", "1s"),
+                ],
+                ConfigError::BadBackupEvery("1s".into()),
+            ),
+            (
+                &[
+                    ("TWOHATS_BACKUP_DIR", "b"),
+                    ("TWOHATS_BACKUP_CRON", "daily 03:00"),
+                    ("TWOHATS_BACKUP_EVERY_MS", "1000"),
+                ],
+                ConfigError::TwoBackupSchedules,
+            ),
+            (
+                &[("TWOHATS_BACKUP_CRON", "daily 03:00")],
+                ConfigError::BackupWithoutDir("TWOHATS_BACKUP_CRON"),
+            ),
+            (
+                &[("TWOHATS_BACKUP_EVERY_MS", "1000")],
+                ConfigError::BackupWithoutDir("TWOHATS_BACKUP_EVERY_MS"),
+            ),
+        ];
+        for (extra, expected) in cases {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(extra);
+            let err = config(&vars).unwrap_err();
+            assert_eq!(&err, expected, "{extra:?}");
+            let text = err.to_string();
+            let sentences = text.matches(". ").count() + usize::from(text.ends_with('.'));
+            assert_eq!(sentences, 1, "{text}");
+            assert!(text.starts_with("TWOHATS_BACKUP_"), "{text}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //!   ack, but every Web API call a command needs runs after it, in the background.
 //! - Tokens and signing secrets are [`config::Secret`]s and never reach a log line.
 
+pub mod backups;
 pub mod bot;
 pub mod client;
 pub mod config;

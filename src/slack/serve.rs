@@ -1,5 +1,6 @@
-//! `twohats serve`: open the store, build the bot, run Socket Mode or HTTP mode until
-//! SIGTERM or Ctrl-C, then flush.
+//! `twohats serve`: open the store, build the bot, run Socket Mode or HTTP mode (and the
+//! scheduler, and scheduled backups when `TWOHATS_BACKUP_DIR` is set) until SIGTERM or
+//! Ctrl-C, then flush.
 
 use super::bot::SlackBot;
 use super::client::SlackWebApi;
@@ -30,12 +31,23 @@ pub enum ServeError {
     Socket(String),
     #[error("the HTTP server stopped: {0}")]
     Server(std::io::Error),
+    #[error("TWOHATS_BACKUP_DIR {}: cannot keep backups there: {source}", .path.display())]
+    BackupDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     // rustls needs one process-wide crypto provider; a second install is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let store = Arc::new(Store::open(&config.data_dir)?);
+    if let Some(backups) = &config.backups {
+        super::backups::prepare(&backups.dir).map_err(|source| ServeError::BackupDir {
+            path: backups.dir.clone(),
+            source,
+        })?;
+    }
     let app = App::new(store.clone(), config.default_tz);
     let api = SlackWebApi::with_timeouts(&config.api_url, &config.bot_token, config.slack_timeouts)
         .map_err(ServeError::Client)?;
@@ -72,6 +84,16 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         config.tick_every,
         stopped.clone(),
     ));
+    // Backups on the blocking pool, their own task: neither the scheduler nor the sender
+    // ever waits for one.
+    let backups = config.backups.clone().map(|backups| {
+        tokio::spawn(super::backups::run(
+            store.clone(),
+            bot.metrics.clone(),
+            backups,
+            stopped.clone(),
+        ))
+    });
     tracing::info!(
         %addr,
         socket_mode,
@@ -97,6 +119,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         let _ = server.await;
         let _ = scheduler.await;
+        // A backup in progress gives up (its temporary file removed) rather than hold this up.
+        if let Some(backups) = backups {
+            let _ = backups.await;
+        }
         if let Some(socket) = socket {
             socket.shutdown().await;
         }

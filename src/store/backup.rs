@@ -43,13 +43,34 @@
 //!
 //! # Consistency
 //!
-//! sled gives no snapshot across trees, so a backup is consistent only if nothing writes while
-//! it runs. That is why it is taken with the bot stopped: sled holds an exclusive lock on its
-//! data directory, so `twohats backup` opening the store fails with "in use by another twohats
-//! process" while `twohats serve` runs, and while the backup runs nothing else can open it.
-//! Calling [`Store::backup_to`] on a store that is being written in the same process would
-//! copy each tree as it was when that tree was read, e.g. a ledger claim without its outbox
-//! message.
+//! sled gives no snapshot, neither across trees nor within one: [`Store::backup_to`] reads
+//! the trees one after another, in name order (`checkins`, `digests`, `fires`, `ledger`,
+//! `one_on_ones`, `outbox`, `seen_events`, `users`, `wins`), each with a plain iterator.
+//! Taken with nothing else writing (`twohats backup`, which cannot open a store `serve` holds:
+//! sled locks its data directory) the copy is exact. Taken while `serve` runs (its scheduled
+//! backups, `slack::backups`), what it holds is:
+//!
+//! - **every row written before the backup began** and not deleted while it ran. A reply to
+//!   a write is sent only after the write is flushed, so every check-in acknowledged before
+//!   the backup began is in it;
+//! - **a row written or deleted while it runs, or not**, row by row: in if its tree's
+//!   iterator had not yet passed its key, out if it had;
+//! - **rows written together, not necessarily together.** A check-in is two writes, the
+//!   user's record (created on first contact; a `cp` check-in also sets the critical path)
+//!   and then the check-in row, and `checkins` is read before `users`. A check-in sent during
+//!   a backup can come back from a restore as the record without the row (a new user with no
+//!   check-in, or on the critical path without that day's check-in), never as the row without
+//!   the record — except around `forget confirm`: one sent during a backup can leave that
+//!   user's history rows read before the delete without their record, read after it, and
+//!   the next message from that user starts a record beside them. A claim writes the ledger
+//!   entry and the outbox message in one transaction, but `ledger` is read before `outbox`:
+//!   a message claimed during a backup can come back as a queued message without its claim,
+//!   so after a restore it is sent, and sent again if the scheduler claims its fire once more
+//!   while that fire is still relevant;
+//! - **a file a restore accepts**: every row in it decodes (they are read whole from the
+//!   store), and the end marker counts exactly the rows written. The header's `next_id` is
+//!   read before the rows, so a row written during the backup can end in a larger id; a
+//!   restore raises the id base past every id a restored key ends in as well (see below).
 //!
 //! # Restore
 //!
@@ -59,7 +80,9 @@
 //! is refused by its number without being read whole), every row decoding into its tree's
 //! record with its key laid out as that tree's keys are (every row that doesn't is named by
 //! its line number), and a `next_id` up to [`MAX_NEXT_ID`]. Then it writes tree by tree in
-//! batches, raises the store's id base to `next_id` (one write, however large) and flushes.
+//! batches, raises the store's id base to `next_id`, or past the largest id a restored
+//! history or outbox key ends in when that is larger (a backup taken while `serve` wrote; one
+//! write, however large; never past [`MAX_NEXT_ID`]), and flushes.
 //! Should a write itself fail (disk full), the restored trees are cleared again on a
 //! best-effort basis; start over from a new, empty data directory.
 //!
@@ -68,6 +91,9 @@
 //! [`Store::backup_to_file`] writes a new file beside the target, 0600, syncs it and renames
 //! it over the target: an existing file is replaced whole (never left half-written, never
 //! keeping a wider mode), and a symlink there is replaced, not followed.
+//! [`Store::backup_to_file_until`] is the same, but gives up (the temporary file removed, the
+//! target untouched) as soon as its `stop` says so: `serve` stops a scheduled backup in
+//! progress when it shuts down.
 //!
 //! Nothing here logs values: the rows are people-management data. Error messages name line
 //! numbers and trees, never values.
@@ -148,6 +174,8 @@ pub enum BackupError {
         /// What is wrong with the first, without its value.
         first: String,
     },
+    #[error("the backup was stopped before it was complete: twohats is shutting down")]
+    Stopped,
     #[error("the store has a tree whose name is not UTF-8, which a backup cannot name")]
     TreeName,
     #[error("the data directory is not empty (tree `{tree}` holds rows); restore only into a new, empty data directory")]
@@ -224,9 +252,9 @@ struct Parsed {
 
 impl Store {
     /// Writes every tree, every row, as JSON lines: a header line, one line per row, a
-    /// trailer with the row count. See the module docs for the format; run it with nothing
-    /// else writing to the store. The writer is flushed, not synced: sync the file if it
-    /// must survive a crash.
+    /// trailer with the row count. See the module docs for the format, and for what a backup
+    /// taken while the store is written holds. The writer is flushed, not synced: sync the
+    /// file if it must survive a crash.
     pub fn backup_to(&self, out: impl Write) -> Result<BackupSummary, BackupError> {
         self.backup_at(out, Utc::now())
     }
@@ -280,6 +308,18 @@ impl Store {
     /// folder synced. Whatever was at `path` — a file with a wider mode, a symlink — is
     /// replaced, never written through; on error it is left as it was.
     pub fn backup_to_file(&self, path: &Path) -> Result<BackupSummary, BackupError> {
+        self.backup_to_file_until(path, &|| false)
+    }
+
+    /// [`Store::backup_to_file`], given up as soon as `stop` returns true (it is asked before
+    /// each block written): the temporary file is removed, `path` left as it was, and the
+    /// answer is [`BackupError::Stopped`]. `serve` stops its scheduled backups this way when
+    /// it shuts down.
+    pub fn backup_to_file_until(
+        &self,
+        path: &Path,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<BackupSummary, BackupError> {
         let fail = |action, source| BackupError::File {
             action,
             path: path.to_path_buf(),
@@ -305,7 +345,12 @@ impl Store {
         };
         let (temp_path, file) =
             create_temp_beside(dir, name).map_err(|e| fail("create a file beside", e))?;
-        let written = self.backup_to(&file).and_then(|summary| {
+        let until = Until { file: &file, stop };
+        let written = match self.backup_to(until) {
+            Err(_) if stop() => Err(BackupError::Stopped),
+            other => other,
+        }
+        .and_then(|summary| {
             file.sync_all().map_err(|e| fail("sync", e))?;
             drop(file);
             fs::rename(&temp_path, path).map_err(|e| fail("replace", e))?;
@@ -332,7 +377,7 @@ impl Store {
         // Ids below `next_id` may be part of restored keys: never hand them out again.
         let written = self
             .write_trees(&backup.trees)
-            .and_then(|()| Ok(self.raise_ids_to(backup.next_id)?));
+            .and_then(|()| Ok(self.raise_ids_to(id_floor(&backup))?));
         if let Err(e) = written {
             // Best effort: leave no half-restored tree behind.
             for name in backup.trees.keys() {
@@ -380,6 +425,54 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A backup file being written, which fails every write once `stop` says so.
+struct Until<'a> {
+    file: &'a File,
+    stop: &'a (dyn Fn() -> bool + Sync),
+}
+
+impl Write for Until<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if (self.stop)() {
+            // Not `Interrupted`: `write_all` would retry that forever.
+            return Err(std::io::Error::other("the backup was stopped"));
+        }
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// The id base a restore sets: the header's `next_id`, or past the largest id a restored key
+/// ends in when that is larger. A backup taken while `serve` runs reads `next_id` before the
+/// rows, so a history row or outbox message written meanwhile can end in a larger id; a new
+/// id equal to it would overwrite it (an outbox key is its id alone). Ids at or past
+/// [`MAX_NEXT_ID`] are left out: nothing twohats wrote reaches them, and honouring one would
+/// leave the store no ids to hand out.
+fn id_floor(backup: &Parsed) -> u64 {
+    const ID_KEYED: [&str; 5] = [
+        super::CHECKINS,
+        super::ONE_ON_ONES,
+        super::WINS,
+        super::FIRES,
+        super::outbox::OUTBOX,
+    ];
+    let largest = ID_KEYED
+        .iter()
+        .filter_map(|tree| backup.trees.get(*tree))
+        .flat_map(|rows| rows.keys())
+        .filter_map(|key| {
+            Some(u64::from_be_bytes(
+                key.get(key.len().checked_sub(8)?..)?.try_into().ok()?,
+            ))
+        })
+        .filter(|id| *id < MAX_NEXT_ID)
+        .max();
+    largest.map_or(backup.next_id, |id| backup.next_id.max(id + 1))
 }
 
 /// A new file `.NAME.PID.N.tmp` in `dir`, 0600, that did not exist before.
@@ -908,6 +1001,72 @@ mod tests {
         // `next_id` itself was never handed out by the source, so it may be the first.
         assert!(copy.new_id().unwrap() >= header.next_id);
         assert!(copy.new_id().unwrap() > header.next_id);
+    }
+
+    fn outbox_item() -> crate::store::OutboxItem {
+        crate::store::OutboxItem {
+            team: crate::domain::ids::TeamId::parse("T1").unwrap(),
+            channel: "U1".into(),
+            doc: crate::render::Doc::new("hello"),
+            ledger_key: b"T1\0U1\0summary\x002026-11-27".to_vec(),
+            attempts: 0,
+            not_before: t0(),
+            created: t0(),
+        }
+    }
+
+    #[test]
+    fn a_row_written_after_the_header_moves_the_restored_ids_past_its_own() {
+        // A backup taken while `serve` writes reads `next_id` first: a message claimed
+        // meanwhile ends in a larger id. The restored store must never hand that id out,
+        // or a later claim would overwrite the restored message.
+        let (_dir, store) = temp_store();
+        let late = 1_000_000u64;
+        let value = super::super::codec::encode(&outbox_item()).unwrap();
+        store
+            .outbox
+            .insert(late.to_be_bytes(), value.clone())
+            .unwrap();
+        // Ids at or past MAX_NEXT_ID are no id twohats handed out: not honoured.
+        store
+            .outbox
+            .insert(MAX_NEXT_ID.to_be_bytes(), value)
+            .unwrap();
+        let mut out = Vec::new();
+        store.backup_to(&mut out).unwrap();
+        let header = parse_header(String::from_utf8_lossy(&out).lines().next().unwrap()).unwrap();
+        assert!(header.next_id < late, "{}", header.next_id);
+
+        let (_dir2, copy) = temp_store();
+        copy.restore_from(&out[..]).unwrap();
+        let id = copy.new_id().unwrap();
+        assert!(id > late && id < MAX_NEXT_ID, "{id}");
+    }
+
+    #[test]
+    fn a_stopped_backup_leaves_no_file_and_keeps_the_old_one() {
+        let (_dir, store) = temp_store();
+        store.users.insert(b"T1\0U1\0", user_value()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("copy.jsonl");
+        std::fs::write(&target, "the previous backup").unwrap();
+        let err = store.backup_to_file_until(&target, &|| true).unwrap_err();
+        assert!(matches!(err, BackupError::Stopped), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "the previous backup"
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
+        // Not stopped: the same call writes the backup.
+        store.backup_to_file_until(&target, &|| false).unwrap();
+        assert!(std::fs::read_to_string(&target)
+            .unwrap()
+            .starts_with("{\"twohats_backup\""));
     }
 
     #[test]

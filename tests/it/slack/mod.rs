@@ -1,6 +1,7 @@
 //! `twohats serve` end to end: the real binary, a fake Slack Web API on loopback (wiremock),
 //! and requests signed the way Slack signs them.
 
+mod backups;
 mod delivery;
 mod digests;
 mod events;
