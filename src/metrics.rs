@@ -63,7 +63,8 @@ pub struct Metrics {
     pub store_durable_waits: Counter,
     /// Stored rows met that didn't decode: skipped by loops, or their owner's request failed.
     pub store_undecodable_rows: Counter,
-    /// When `serve` last wrote a scheduled backup, in Unix seconds; 0 before the first.
+    /// When the last scheduled backup was written, in Unix seconds (at start: the newest one
+    /// already in `TWOHATS_BACKUP_DIR`); 0 when there is none.
     pub backup_last_success_timestamp_seconds: Gauge,
     /// Serialises [`Metrics::observe_flushes`], so two scrapes can't both add the same delta.
     flush_sync: std::sync::Mutex<()>,
