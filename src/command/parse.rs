@@ -45,7 +45,7 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
     };
     let Some(name) = CommandName::from_word(first.text) else {
         return Ok(Command::Help {
-            unknown: Some(truncate(first.text, 30)),
+            unknown: Some(echo(first.text)),
         });
     };
     let input = Input {
@@ -166,9 +166,18 @@ fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Shortens and de-backticks user text before it is quoted in a message.
+/// Shortens user text before it is quoted in a message, without what would break out of
+/// the code span it is quoted in (a backtick) or out of the line (control characters: a NUL,
+/// a newline, a terminal escape in the console).
 fn echo(text: &str) -> String {
-    truncate(text, 30).replace('`', "'")
+    printable(&truncate(text, 30).replace('`', "'"))
+}
+
+/// `text` with control characters as `�`: a message quotes user text in one line.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -702,7 +711,8 @@ fn schedule(input: &Input<'_>) -> Result<Command, ParseError> {
         }
         [off] if is(off, "off") => None,
         [first, ..] => Some(
-            ScheduleSpec::parse(input.rest_from(first)).map_err(|e| input.error(e.to_string()))?,
+            ScheduleSpec::parse(input.rest_from(first))
+                .map_err(|e| input.error(printable(&e.to_string())))?,
         ),
     };
     Ok(Command::Schedule { job, spec })
@@ -770,7 +780,8 @@ fn digest(input: &Input<'_>) -> Result<Command, ParseError> {
         [word] if is(word, "join") => DigestAction::Join,
         [word] if is(word, "leave") => DigestAction::Leave,
         [when, ..] => DigestAction::Subscribe(Some(
-            ScheduleSpec::parse(input.rest_from(when)).map_err(|e| input.error(e.to_string()))?,
+            ScheduleSpec::parse(input.rest_from(when))
+                .map_err(|e| input.error(printable(&e.to_string())))?,
         )),
     };
     Ok(Command::Digest { channel, action })
@@ -1695,6 +1706,33 @@ mod tests {
     #[test]
     fn echoed_input_cannot_break_out_of_code_spans() {
         fails("target `x`", CommandName::Target, "`'x'` isn't a number");
+    }
+
+    #[test]
+    fn echoed_control_characters_and_backticks_stay_inside_the_line_and_the_code_span() {
+        // Found by `tests/it/fuzz`: a NUL or a terminal escape was quoted back as it was.
+        fails(
+            "fire \0",
+            CommandName::Fire,
+            "`\u{fffd}` isn't a kind of fire",
+        );
+        fails(
+            "target \u{1b}[2J",
+            CommandName::Target,
+            "`\u{fffd}[2J` isn't a number",
+        );
+        let error = parse("schedule checkin fri 1\u{7}:00").unwrap_err();
+        assert!(
+            error.message.contains("`1\u{fffd}:00` isn't a time"),
+            "{error}"
+        );
+        // The unknown word the help quotes, too.
+        assert_eq!(
+            ok("a`b\u{7}"),
+            Command::Help {
+                unknown: Some("a'b\u{fffd}".into())
+            }
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod commands;
 mod console;
 mod deploy;
 mod durability;
+mod fuzz;
 mod manifest;
 mod privacy;
 mod scheduler;
