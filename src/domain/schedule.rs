@@ -208,13 +208,18 @@ impl ScheduleSpec {
     }
 }
 
-/// Shortens and de-backticks user text before it is quoted in a message.
+/// Shortens user text before it is quoted in a message, without what would break out of the
+/// code span (a backtick) or the line (control characters, e.g. a NUL or a terminal escape).
 fn echo(text: &str) -> String {
     const MAX: usize = 40;
     let mut out: String = text
         .chars()
         .take(MAX)
-        .map(|c| if c == '`' { '\'' } else { c })
+        .map(|c| match c {
+            '`' => '\'',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
         .collect();
     if text.chars().nth(MAX).is_some() {
         out.push('…');
@@ -608,6 +613,14 @@ impl Field {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_refusal_quotes_no_control_characters() {
+        let message = ScheduleSpec::parse("fri 16:00\u{1b}[2J\0")
+            .unwrap_err()
+            .to_string();
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+    }
+
     use super::*;
     use chrono::{Datelike, Timelike};
     use chrono_tz::Europe::Berlin;
