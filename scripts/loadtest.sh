@@ -4,6 +4,8 @@
 # With DRAIN=N (e.g. DRAIN=10000 scripts/loadtest.sh), the store is first seeded with N users
 # whose summaries are due (examples/seed_due.rs) and the Web API is a fake Slack on loopback
 # that accepts every message: the run measures commands while the outbox drains N DMs.
+# `TWOHATS_SEED_BIN` (optional) seeds with another build of examples/seed_due (with
+# `TWOHATS_BIN`, nothing is built: see start-serve.sh).
 # Prints wrk's req/s, latency percentiles and non-2xx count, then the server's peak RSS (VmHWM)
 # and how many writes shared each fsync (from /metrics).
 # Signatures are computed up front for 1,000 users with a fresh timestamp: valid for Slack's
@@ -18,7 +20,7 @@ drain=${DRAIN:-0}
 if ((drain > 0)); then
     build_extra="--example seed_due"
     before_serve() {
-        ./target/release/examples/seed_due --data-dir "$work/db" --users "$drain"
+        "${TWOHATS_SEED_BIN:-./target/release/examples/seed_due}" --data-dir "$work/db" --users "$drain"
         local fake_port
         fake_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
         python3 scripts/fake-slack.py "$fake_port" &

@@ -3,10 +3,11 @@
 # The Web API points at a closed loopback port: the only outbound call a command makes is a
 # background profile lookup for a new user, which fails quietly and never touches the ack.
 # `build_extra` (optional) names more targets to build, e.g. `--example loadgen`.
-# `TWOHATS_BIN` (optional) runs another build instead, e.g. a saved binary for an A/B run.
+# `TWOHATS_BIN` (optional) runs another build instead, e.g. a saved binary for an A/B run; then
+# nothing is built (the tree may be mid-edit), so whatever `build_extra` names must exist.
 # `before_serve` (optional, a function) runs once `work` exists, before `serve` starts, and
 # may set `slack_api` (the Web API base URL) and fill the data dir `$work/db`.
-cargo build --release --bin twohats ${build_extra:-} >/dev/null 2>&1
+[[ -n ${TWOHATS_BIN:-} ]] || cargo build --release --bin twohats ${build_extra:-} >/dev/null 2>&1
 bin=${TWOHATS_BIN:-./target/release/twohats}
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -3,8 +3,10 @@
 //! A tick looks, for every user and every subscribed channel, at the latest time each job
 //! fired (in the subject's own zone). If that fire is still relevant and its (subject, job,
 //! local day) isn't in the ledger yet, the message is composed now and claimed — ledger entry
-//! and outbox message in one transaction — then made durable. Delivery is the outbox
-//! sender's business (Slack, or the console's printer). So:
+//! and outbox message in one transaction — then made durable. Users are read one at a time
+//! and claims made durable every [`TICK_BATCH`] jobs, so a tick with 10,000 messages due holds
+//! no more than one with a hundred. Delivery is the outbox sender's business (Slack, or the
+//! console's printer). So:
 //! - a fire missed while the bot was down is sent once when it comes back, if still relevant;
 //!   only the latest missed one, because only the latest fire is looked at;
 //! - a local time that happens twice (DST) or a schedule edited the same day claims the same
@@ -18,7 +20,7 @@
 
 use super::{App, AppError};
 use crate::command::JobKind;
-use crate::domain::digest::default_digest_schedule;
+use crate::domain::digest::{default_digest_schedule, Subscription};
 use crate::domain::due::{fire_to_send, Relevance};
 use crate::domain::ids::{Person, Scope, TeamId};
 use crate::domain::nudge::Nudge;
@@ -29,6 +31,12 @@ use crate::render::Doc;
 use crate::store::{LedgerKey, OutboxItem, StoreError};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+
+/// How many due jobs a tick composes and claims before it makes them durable and goes on
+/// with the next, within the same tick. sled holds a tick's unflushed writes in its log
+/// buffers until a flush: 10,000 summaries claimed with one flush at the end peaked at
+/// ~15 MB there (BENCHMARKS.md, "Many messages due at once").
+pub const TICK_BATCH: usize = 64;
 
 /// What one tick did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -82,63 +90,114 @@ impl DueJob {
 
 impl App {
     /// Everything due at `now` and not yet claimed: the cheap half of a tick (no composing,
-    /// no writes), so it can be measured and run often.
+    /// no writes), so it can be measured and run often. A tick walks the same jobs lazily
+    /// instead ([`App::tick`]): this holds them all at once.
     pub fn due(&self, now: DateTime<Utc>) -> Result<Vec<DueJob>, StoreError> {
+        self.due_jobs(now).collect()
+    }
+
+    /// What is due at `now` and not yet claimed, one job at a time: users in key order, then
+    /// subscribed channels. Each user's record is read (and checked against the ledger) only
+    /// when its turn comes, so a tick holds the job in hand, never everyone's records.
+    fn due_jobs(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Iterator<Item = Result<DueJob, StoreError>> + '_ {
+        let users = self
+            .store
+            .users()
+            .flat_map(move |row| self.user_due(row, now));
+        let digests = std::iter::once_with(move || self.store.all_subscriptions()).flat_map(
+            move |subs| -> Vec<Result<DueJob, StoreError>> {
+                match subs {
+                    Ok(subs) => subs
+                        .into_iter()
+                        .filter_map(|(team, sub)| self.digest_due(team, sub, now).transpose())
+                        .collect(),
+                    Err(e) => vec![Err(e)],
+                }
+            },
+        );
+        users.chain(digests)
+    }
+
+    /// One user's jobs due at `now` and not yet claimed (a store error ends the list).
+    fn user_due(
+        &self,
+        row: Result<(Scope, UserRecord), StoreError>,
+        now: DateTime<Utc>,
+    ) -> Vec<Result<DueJob, StoreError>> {
+        let (scope, record) = match row {
+            Ok(row) => row,
+            Err(e) => return vec![Err(e)],
+        };
+        let tz = self.zone(&record, None);
         let mut due = Vec::new();
-        for row in self.store.users() {
-            let (scope, record) = row?;
-            let tz = self.zone(&record, None);
-            for job in [JobKind::Checkin, JobKind::Summary] {
-                let Some(spec) = record.schedule(job).effective(job) else {
-                    continue;
-                };
-                let since = record.job_in_force_since(job);
-                let Some(fire) = fire_to_send(&spec, now, tz, relevance(job), since) else {
-                    continue;
-                };
-                let key = LedgerKey::new(
-                    &scope.team,
-                    scope.user.as_str(),
-                    job_name(job),
-                    fire.local.date(),
-                );
-                if !self.store.is_claimed(&key)? {
+        for job in [JobKind::Checkin, JobKind::Summary] {
+            let Some(spec) = record.schedule(job).effective(job) else {
+                continue;
+            };
+            let since = record.job_in_force_since(job);
+            let Some(fire) = fire_to_send(&spec, now, tz, relevance(job), since) else {
+                continue;
+            };
+            let key = LedgerKey::new(
+                &scope.team,
+                scope.user.as_str(),
+                job_name(job),
+                fire.local.date(),
+            );
+            match self.store.is_claimed(&key) {
+                Ok(true) => {}
+                Ok(false) => {
                     let paused = record.pause_on(fire.local.date()).is_some();
-                    due.push(DueJob::User {
+                    due.push(Ok(DueJob::User {
                         scope: scope.clone(),
                         record: Box::new(record.clone()),
                         job,
                         key,
                         paused,
                         fire_at: fire.at,
-                    });
+                    }));
                 }
-            }
-        }
-        for (team, sub) in self.store.all_subscriptions()? {
-            let (tz, owner_tz_since) = match self.owner_zone(&team, &sub) {
-                Ok(zone) => zone,
                 Err(e) => {
-                    skip_undecodable(e, &team, sub.channel.id.as_str(), "digest")?;
-                    continue;
+                    due.push(Err(e));
+                    break;
                 }
-            };
-            let spec = sub.schedule.clone().unwrap_or_else(default_digest_schedule);
-            let since = sub.in_force_since(owner_tz_since);
-            let Some(fire) = fire_to_send(&spec, now, tz, Relevance::SameWeek, since) else {
-                continue;
-            };
-            let key = LedgerKey::new(&team, sub.channel.id.as_str(), "digest", fire.local.date());
-            if !self.store.is_claimed(&key)? {
-                due.push(DueJob::Digest {
-                    team,
-                    channel: sub.channel.id,
-                    key,
-                    fire_at: fire.at,
-                });
             }
         }
-        Ok(due)
+        due
+    }
+
+    /// A subscribed channel's digest if it is due at `now` and not yet claimed.
+    fn digest_due(
+        &self,
+        team: TeamId,
+        sub: Subscription,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DueJob>, StoreError> {
+        let (tz, owner_tz_since) = match self.owner_zone(&team, &sub) {
+            Ok(zone) => zone,
+            Err(e) => {
+                skip_undecodable(e, &team, sub.channel.id.as_str(), "digest")?;
+                return Ok(None);
+            }
+        };
+        let spec = sub.schedule.clone().unwrap_or_else(default_digest_schedule);
+        let since = sub.in_force_since(owner_tz_since);
+        let Some(fire) = fire_to_send(&spec, now, tz, Relevance::SameWeek, since) else {
+            return Ok(None);
+        };
+        let key = LedgerKey::new(&team, sub.channel.id.as_str(), "digest", fire.local.date());
+        if self.store.is_claimed(&key)? {
+            return Ok(None);
+        }
+        Ok(Some(DueJob::Digest {
+            team,
+            channel: sub.channel.id,
+            key,
+            fire_at: fire.at,
+        }))
     }
 
     /// Every instant in `(from, to]` at which some schedule fires, sorted: what a scheduler
@@ -185,10 +244,14 @@ impl App {
         Ok(times)
     }
 
-    /// Claims and queues everything due at `now`. Durable before it returns.
+    /// Claims and queues everything due at `now`, [`TICK_BATCH`] jobs at a time: each batch
+    /// is made durable before the next is composed, and all of it before this returns. One
+    /// job is in hand at a time, so what a tick holds is bounded however many are due.
     pub fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, AppError> {
         let mut report = TickReport::default();
-        for job in self.due(now)? {
+        let mut in_batch = 0;
+        for job in self.due_jobs(now) {
+            let job = job?;
             let (team, subject) = job.ids();
             // One job's panic (a bug meeting one user's data) must not stop everyone else's
             // messages: it is logged and counted, its fire stays unclaimed, and the tick goes on.
@@ -201,6 +264,11 @@ impl App {
                     report.panicked += 1;
                     tracing::error!(%team, subject = %subject, "a scheduled job panicked; skipped it, the tick goes on");
                 }
+            }
+            in_batch += 1;
+            if in_batch == TICK_BATCH {
+                self.store.durable()?;
+                in_batch = 0;
             }
         }
         self.store.durable()?;

@@ -106,6 +106,11 @@ pub struct Round {
     pub next_at: Option<DateTime<Utc>>,
 }
 
+/// How many due messages one round reads (oldest first). Pacing sends about one per round
+/// when they are all due (20/s per workspace, a round every 50 ms), so a big read is mostly
+/// decoded to be held back; a small one bounds what a round holds however long the outbox.
+const ROUND_BATCH: usize = 64;
+
 /// How long the sender naps after a round with nothing held back and nothing sent.
 const IDLE_NAP: std::time::Duration = std::time::Duration::from_millis(250);
 /// After a round that sent something: there may be more due beyond this round's batch.
@@ -131,7 +136,7 @@ pub async fn deliver_round(bot: &Arc<SlackBot>, pacer: &mut Pacer) -> Round {
     let mut round = Round::default();
     let now = bot.clock.now();
     let due = match bot
-        .blocking(move |bot| bot.app.store().outbox_due(now, 500))
+        .blocking(move |bot| bot.app.store().outbox_due(now, ROUND_BATCH))
         .await
     {
         Ok(due) => due,

@@ -324,3 +324,43 @@ fn catch_up_after_downtime_still_sends_the_latest_missed_fire_once() {
     assert_eq!(sent.iter().filter(|m| is_summary(m)).count(), 1, "{sent:?}");
     assert!(tick(&bot).is_empty());
 }
+
+#[test]
+fn a_tick_over_more_due_users_than_one_batch_queues_each_once() {
+    use twohats::app::scheduler::{TickReport, TICK_BATCH};
+    let mut bot = Bot::new();
+    bot.now = utc(2027, 3, 1, 9, 0);
+    // Monday: two full batches of users and a part (the tick makes each batch durable and
+    // goes on).
+    let users: Vec<String> = (0..2 * TICK_BATCH + 3)
+        .map(|i| format!("user{i:03}"))
+        .collect();
+    for user in &users {
+        bot.run(user, "schedule checkin off");
+    }
+    let paused = &users[TICK_BATCH]; // claimed as skipped, first in the second batch
+    bot.run(paused, "pause 1w");
+    bot.now = utc(2027, 3, 5, 16, 0); // Friday 16:00: every summary is due
+    let report = bot.app.tick(bot.now).unwrap();
+    assert_eq!(
+        (report.queued, report.skipped, report.panicked),
+        (users.len() - 1, 1, 0)
+    );
+    let mut sent = Vec::new();
+    bot.app
+        .drain_outbox_to(bot.now, |item| {
+            assert!(is_summary(item), "{item:?}");
+            sent.push(item.channel.clone());
+        })
+        .unwrap();
+    sent.sort();
+    let expected: Vec<String> = users
+        .iter()
+        .filter(|u| *u != paused)
+        .map(|u| format!("U{}", u.to_uppercase()))
+        .collect();
+    assert_eq!(sent, expected, "every due user's summary, each once");
+    assert_eq!(bot.app.tick(bot.now).unwrap(), TickReport::default());
+    bot.now = utc(2027, 3, 6, 12, 0); // a later tick the same week: nothing again
+    assert!(tick(&bot).is_empty());
+}
