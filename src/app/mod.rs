@@ -12,11 +12,10 @@
 
 pub mod clock;
 mod commands;
-mod reply;
 pub mod scheduler;
 mod views;
 
-pub use reply::{Home, Reply, TeamChange};
+pub use crate::view::{Home, Reply, TeamChange};
 
 use crate::command::{parse, CommandName};
 use crate::domain::ids::{ChannelId, Scope};

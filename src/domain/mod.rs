@@ -4,6 +4,7 @@
 pub mod balance;
 pub mod checkin;
 pub mod digest;
+pub mod doc;
 pub mod due;
 pub mod ids;
 pub mod nudge;

@@ -1,36 +1,7 @@
-//! The neutral document both renderers read: a list of elements shaped like Block Kit's,
-//! with text in Slack mrkdwn.
+//! Builders for the neutral [`Doc`] both renderers read (its data lives in
+//! [`crate::domain::doc`], since the outbox stores it), and mrkdwn escaping.
 
-/// One element of a [`Doc`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "t", content = "c", rename_all = "snake_case")]
-pub enum Element {
-    Header(String),
-    /// A paragraph of mrkdwn.
-    Section(String),
-    /// Short label/value pairs shown side by side in Slack, one per line in a terminal.
-    Fields(Vec<String>),
-    /// Small print.
-    Context(String),
-    Divider,
-    Actions(Vec<Button>),
-}
-
-/// A button; `action_id` says what it does, `value` what to do it to.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Button {
-    pub label: String,
-    pub action_id: String,
-    pub value: String,
-    pub primary: bool,
-}
-
-/// A message or view, plus a one-line plain-text fallback for notifications.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Doc {
-    pub fallback: String,
-    pub elements: Vec<Element>,
-}
+pub use crate::domain::doc::{Button, Doc, Element};
 
 impl Doc {
     pub fn new(fallback: impl Into<String>) -> Self {

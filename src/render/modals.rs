@@ -5,7 +5,7 @@
 
 use super::blocks::{truncate, view_blocks};
 use super::summary::home_doc;
-use crate::app::Home;
+use crate::view::Home;
 use crate::command::JobKind;
 use crate::domain::checkin::{EngKind, FireKind};
 use crate::domain::user::{JobSchedule, UserRecord};

@@ -2,7 +2,7 @@
 
 use super::summary::{report_line, summary_doc};
 use super::{escape, nudge, Doc};
-use crate::app::{Reply, TeamChange};
+use crate::view::{Reply, TeamChange};
 use crate::command::{help_text, usage, JobKind};
 use crate::domain::checkin::FireKind;
 use crate::domain::ids::Person;

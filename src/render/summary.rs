@@ -1,7 +1,7 @@
 //! The weekly summary, the App Home dashboard and the team digest, as documents.
 
 use super::{escape, nudge, Doc, Element};
-use crate::app::Home;
+use crate::view::Home;
 use crate::command::JobKind;
 use crate::domain::balance::sparkline;
 use crate::domain::digest::{Digest, AGGREGATE_ROUNDING, MIN_MEMBERS_FOR_AGGREGATES, WINS_DAYS};

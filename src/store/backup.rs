@@ -978,7 +978,7 @@ mod tests {
         let item = crate::store::OutboxItem {
             team: crate::domain::ids::TeamId::parse("T1").unwrap(),
             channel: "U1".into(),
-            doc: crate::render::Doc::new("hello"),
+            doc: crate::domain::doc::Doc::new("hello"),
             ledger_key: b"T1\0U1\0summary\x002026-11-27".to_vec(),
             attempts: 0,
             not_before: t0(),
@@ -1007,7 +1007,7 @@ mod tests {
         crate::store::OutboxItem {
             team: crate::domain::ids::TeamId::parse("T1").unwrap(),
             channel: "U1".into(),
-            doc: crate::render::Doc::new("hello"),
+            doc: crate::domain::doc::Doc::new("hello"),
             ledger_key: b"T1\0U1\0summary\x002026-11-27".to_vec(),
             attempts: 0,
             not_before: t0(),

@@ -8,7 +8,7 @@
 use super::keys::KeyIds;
 use super::{encode_in, keys, Result, Store, StoreError};
 use crate::domain::ids::TeamId;
-use crate::render::Doc;
+use crate::domain::doc::Doc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sled::transaction::TransactionError;

@@ -1,4 +1,5 @@
-//! What a use case answers: data, not words. `render` turns it into Block Kit or text.
+//! What a use case answers: data, not words. `app` produces these, `render` turns them into
+//! Block Kit or text; they live below both so that `render` never imports `app`.
 
 use crate::command::{CommandName, JobKind};
 use crate::domain::balance::WeekBalance;
