@@ -10,7 +10,7 @@ use twohats::app::{Actor, App};
 use twohats::domain::ids::{Scope, TeamId, UserId};
 use twohats::render::blocks::message_blocks;
 use twohats::render::reply::reply_doc;
-use twohats::store::Store;
+use twohats::store::SledStore;
 
 fn actor(i: usize) -> Actor {
     Actor::new(Scope::new(
@@ -43,7 +43,7 @@ fn hot_paths(c: &mut Criterion) {
     });
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(Store::open(dir.path()).expect("store"));
+    let store = Arc::new(SledStore::open(dir.path()).expect("store"));
     let app = App::new(store.clone(), chrono_tz::UTC);
     let now = Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap();
     // A fresh user per check-in: a real user has a handful of check-ins a week, and the reply

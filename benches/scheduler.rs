@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::sync::Arc;
 use twohats::app::{Actor, App};
 use twohats::domain::ids::{Scope, TeamId, UserId};
-use twohats::store::Store;
+use twohats::store::SledStore;
 
 const USERS: usize = 10_000;
 const ZONES: [&str; 4] = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"];
@@ -18,7 +18,7 @@ const ZONES: [&str; 4] = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UT
 fn bench_due(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = App::new(
-        Arc::new(Store::open(dir.path()).expect("store")),
+        Arc::new(SledStore::open(dir.path()).expect("store")),
         chrono_tz::UTC,
     );
     let start = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();

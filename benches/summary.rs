@@ -37,7 +37,8 @@ use twohats::domain::checkin::{CheckIn, EngKind, Fire, FireKind, Win};
 use twohats::domain::ids::{Person, Scope, TeamId, UserId};
 use twohats::domain::team::{OneOnOne, Report};
 use twohats::domain::user::{CriticalPath, UserRecord};
-use twohats::store::{Store, StoreError};
+use twohats::store::prelude::*;
+use twohats::store::{SledStore, StoreError};
 
 const USERS: usize = 10_000;
 const SMOKE_USERS: usize = 20;
@@ -159,7 +160,7 @@ const WINS: [&str; 4] = [
 ];
 
 /// One TLM's year, written the way the app writes it: record first, then each history row.
-fn populate_user(store: &Store, n: usize) -> Result<(), StoreError> {
+fn populate_user(store: &SledStore, n: usize) -> Result<(), StoreError> {
     let mut rng = Rng::new(n as u64);
     let scope = scope_of(n);
     let own_tz = ZONES[n % ZONES.len()];
@@ -280,7 +281,7 @@ fn populate_user(store: &Store, n: usize) -> Result<(), StoreError> {
 
 /// Builds `users` users over [`THREADS`] threads: the store is `Sync`, and sled takes
 /// concurrent writers, so this halves the one-off build without leaving the public API.
-fn populate(store: &Store, users: usize) -> Result<(), StoreError> {
+fn populate(store: &SledStore, users: usize) -> Result<(), StoreError> {
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..THREADS)
             .map(|t| {
@@ -306,13 +307,13 @@ fn populate(store: &Store, users: usize) -> Result<(), StoreError> {
 
 /// The cached store, rebuilt from scratch unless its marker says it is complete and of
 /// the current shape.
-fn cached_store() -> Store {
+fn cached_store() -> SledStore {
     let root = cache_dir();
     let marker = root.join("complete");
     let db = root.join("db");
     if std::fs::read_to_string(&marker).is_ok_and(|m| m == DATA_SHAPE) {
         let started = Instant::now();
-        let store = Store::open(&db).expect("open cached bench store");
+        let store = SledStore::open(&db).expect("open cached bench store");
         eprintln!(
             "opened cached bench data in {} in {:.1?}",
             root.display(),
@@ -329,7 +330,7 @@ fn cached_store() -> Store {
         root.display()
     );
     let started = Instant::now();
-    let store = Store::open(&db).expect("open bench store");
+    let store = SledStore::open(&db).expect("open bench store");
     populate(&store, USERS).expect("populate bench store");
     std::fs::write(&marker, DATA_SHAPE).expect("write bench data marker");
     eprintln!("built bench data in {:.1?}", started.elapsed());
@@ -344,16 +345,15 @@ fn summaries(c: &mut Criterion) {
         cached_store()
     } else {
         smoke_dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(smoke_dir.path()).expect("open smoke store");
+        let store = SledStore::open(smoke_dir.path()).expect("open smoke store");
         populate(&store, SMOKE_USERS).expect("populate smoke store");
         store
     };
-    let app = App::new(Arc::new(store), DEFAULT_TZ);
-    let users: Vec<(Scope, UserRecord)> = app
-        .store()
+    let users: Vec<(Scope, UserRecord)> = store
         .users()
         .collect::<Result<_, _>>()
         .expect("read user records");
+    let app = App::new(Arc::new(store), DEFAULT_TZ);
     let now = now();
 
     // A summary with no balance or an empty roster would mean the reads found nothing and

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use twohats::app::{Actor, App, Reply};
 use twohats::domain::checkin::CheckIn;
 use twohats::domain::ids::{Scope, TeamId, UserId};
-use twohats::store::Store;
+use twohats::store::prelude::*;
+use twohats::store::SledStore;
 
 #[derive(Parser)]
 struct Args {
@@ -34,7 +35,7 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let store = Arc::new(Store::open(&args.data_dir)?);
+    let store = Arc::new(SledStore::open(&args.data_dir)?);
     let app = App::new(store.clone(), chrono_tz::UTC);
     let now = Utc::now();
     // A daily schedule whose latest fire was a minute or two ago (UTC, the default zone): the

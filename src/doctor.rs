@@ -4,7 +4,7 @@
 
 use crate::slack::config::{Mode, ServeConfig};
 use crate::slack::manifest::MANIFEST_YAML;
-use crate::store::{Store, StoreError};
+use crate::store::{SledStore, StoreError, Users};
 use axum::http::Request;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -58,7 +58,7 @@ pub async fn run(var: impl Fn(&str) -> Option<String>) -> Vec<Check> {
             config.listen
         ),
     }));
-    checks.push(match Store::open(&config.data_dir) {
+    checks.push(match SledStore::open(&config.data_dir) {
         Ok(store) => Check::Ok(format!(
             "data dir {}: opens, {} user(s)",
             config.data_dir.display(),

@@ -22,9 +22,9 @@ pub mod healthcheck;
 pub mod metrics;
 /// Replies and summaries to a neutral document, then to Block Kit JSON or terminal text.
 pub mod render;
-/// What use cases answer, as data: the view types `app` produces and `render` reads.
-pub mod view;
 /// Slack transports (Socket Mode, HTTP) and the Web API client.
 pub mod slack;
 /// The sled store: typed keys, versioned values, group commit. Nothing else touches sled.
 pub mod store;
+/// What use cases answer, as data: the view types `app` produces and `render` reads.
+pub mod view;

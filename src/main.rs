@@ -4,21 +4,41 @@ use anyhow::Context;
 use clap::Parser;
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 use twohats::app::App;
 use twohats::cli::{Cli, Cmd};
 use twohats::console;
 use twohats::slack::config::ServeConfig;
 use twohats::slack::manifest::manifest;
 use twohats::slack::serve::serve;
-use twohats::store::Store;
+use twohats::store::SledStore;
+
+/// How many malloc arenas glibc may keep. By default it gives each thread that allocates its
+/// own (up to 8 per core) and keeps what each frees for that thread: memory a scheduler tick
+/// freed on a blocking thread is not reused by the workers that serve commands. Two bound
+/// that; see BENCHMARKS.md ("Many messages due at once") for the measurements.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MALLOC_ARENAS: libc::c_int = 2;
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("twohats: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Sets [`MALLOC_ARENAS`] before any thread starts, unless the operator set
+/// `MALLOC_ARENA_MAX` (glibc reads it itself, and theirs wins).
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter, here before any other thread
+        // exists; glibc documents it as safe to call at any time.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
         }
     }
 }
@@ -58,7 +78,7 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Backup { file, data_dir } => {
-            let store = Store::open(&data_dir)?;
+            let store = SledStore::open(&data_dir)?;
             // People-management data: a new 0600 file, synced, renamed over `file`.
             let summary = store.backup_to_file(&file)?;
             eprintln!(
@@ -78,7 +98,7 @@ fn run() -> anyhow::Result<()> {
         Cmd::Restore { file, data_dir } => {
             let input = std::fs::File::open(&file)
                 .with_context(|| format!("opening {}", file.display()))?;
-            let store = Store::open(&data_dir)?;
+            let store = SledStore::open(&data_dir)?;
             let summary = store.restore_from(std::io::BufReader::new(input))?;
             eprintln!(
                 "twohats: restored {} rows into {} trees in {}",
@@ -93,8 +113,7 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Console(args) => {
-            let store = Store::open(&args.data_dir)?;
-            let app = App::new(Arc::new(store), args.default_tz);
+            let app = App::open(&args.data_dir, args.default_tz)?;
             let start = match &args.now {
                 Some(text) => console::parse_instant(text).context("--now")?,
                 None => chrono::Utc::now(),

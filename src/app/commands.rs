@@ -15,6 +15,7 @@ use crate::domain::summary::fires_in_week;
 use crate::domain::team::{Report, DEFAULT_CADENCE_DAYS, HEALTHY_TEAM_SIZE, MAX_ROSTER};
 use crate::domain::user::{CriticalPath, JobSchedule, Pause, UserRecord};
 use crate::domain::week::{local_date, short_date, start_of_day, IsoWeek};
+use crate::store::StoreExt;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
@@ -103,13 +104,13 @@ impl App {
         command: CommandName,
         what: &str,
         logged_since: impl Fn(
-            &crate::store::Store,
+            &dyn crate::store::Store,
             &crate::domain::ids::Scope,
             DateTime<Utc>,
         ) -> Result<usize>,
     ) -> Result<()> {
         let (tz, today) = self.today(actor, now)?;
-        if logged_since(&self.store, &actor.scope, start_of_day(today, tz))? >= MAX_ENTRIES_PER_DAY
+        if logged_since(&*self.store, &actor.scope, start_of_day(today, tz))? >= MAX_ENTRIES_PER_DAY
         {
             return Err(AppError::rejected(
                 command,

@@ -12,14 +12,18 @@
 
 pub mod clock;
 mod commands;
+pub mod delivery;
+mod operations;
 pub mod scheduler;
 mod views;
 
 pub use crate::view::{Home, Reply, TeamChange};
+pub use operations::EVENT_MEMORY;
 
 use crate::command::{parse, CommandName};
 use crate::domain::ids::{ChannelId, Scope};
-use crate::store::{Store, StoreError};
+pub use crate::store::{BackupError, BackupSummary, StoreError, StoreStats};
+use crate::store::{SledStore, Store};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::sync::Arc;
@@ -77,6 +81,8 @@ pub struct Unflushed {
     reply: Reply,
     /// Whose writes must be durable before the reply is shown; `None` when nothing was written.
     writer: Option<Scope>,
+    /// This command created the user's record: the first time twohats keeps anything of them.
+    first_contact: bool,
 }
 
 impl Unflushed {
@@ -84,7 +90,14 @@ impl Unflushed {
         Self {
             reply,
             writer: None,
+            first_contact: false,
         }
+    }
+
+    /// Whether this command created the user's record (so a transport may fill in what it
+    /// knows of them, such as their profile's time zone, once).
+    pub fn is_first_contact(&self) -> bool {
+        self.first_contact
     }
 
     /// The reply once `flushed` says whether `scope`'s writes are durable.
@@ -101,7 +114,7 @@ impl Unflushed {
 
 #[derive(Clone)]
 pub struct App {
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
     default_tz: Tz,
 }
 
@@ -130,12 +143,13 @@ impl AppError {
 }
 
 impl App {
-    pub fn new(store: Arc<Store>, default_tz: Tz) -> Self {
+    pub fn new(store: Arc<dyn Store>, default_tz: Tz) -> Self {
         Self { store, default_tz }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// Opens the store in `data_dir` (sled, the embedded default) and the use cases over it.
+    pub fn open(data_dir: &std::path::Path, default_tz: Tz) -> Result<Self, StoreError> {
+        Ok(Self::new(Arc::new(SledStore::open(data_dir)?), default_tz))
     }
 
     /// Runs one `/tlm` command text for `actor` at `now`; returns once its writes are durable.
@@ -174,10 +188,13 @@ impl App {
         now: DateTime<Utc>,
     ) -> Unflushed {
         let writes = command.may_write();
+        // A store error reads as "had a record": no first contact is claimed on a guess.
+        let had_record = !writes || !matches!(self.store.has_user(&actor.scope), Ok(false));
         match self.run(actor, command, now) {
             Ok(reply) => Unflushed {
                 reply,
                 writer: writes.then(|| actor.scope.clone()),
+                first_contact: !had_record && matches!(self.store.has_user(&actor.scope), Ok(true)),
             },
             // A refusal stored nothing and promises nothing: no flush to wait for.
             Err(AppError::Rejected { message, usage }) => {

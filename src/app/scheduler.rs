@@ -28,6 +28,7 @@ use crate::domain::schedule::ScheduleSpec;
 use crate::domain::user::{TeamSizeNudged, UserRecord};
 use crate::render::summary::{checkin_prompt_doc, digest_doc, summary_doc};
 use crate::render::Doc;
+use crate::store::StoreExt;
 use crate::store::{LedgerKey, OutboxItem, StoreError};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -376,23 +377,6 @@ impl App {
         Ok(())
     }
 
-    /// Delivers what the outbox holds as `deliver` decides, without rate limits: the
-    /// console's way of "sending". Returns the delivered messages in order.
-    pub fn drain_outbox_to(
-        &self,
-        now: DateTime<Utc>,
-        mut deliver: impl FnMut(&OutboxItem),
-    ) -> Result<usize, StoreError> {
-        let mut n = 0;
-        for (id, item) in self.store.outbox_due(now, usize::MAX)? {
-            deliver(&item);
-            self.store
-                .settle(id, &item, crate::store::Claim::Sent, now)?;
-            n += 1;
-        }
-        Ok(n)
-    }
-
     /// Re-composes every digest queued for `team` and not yet sent, as of when it was
     /// queued, from what is stored now — so one queued before a `forget`, a `leave` or an
     /// `off` carries nobody's name or wins who is gone, and one for a channel without a
@@ -496,7 +480,7 @@ mod tests {
     #[test]
     fn a_job_that_panics_is_skipped_and_the_others_still_go_out() {
         let dir = tempfile::tempdir().unwrap();
-        let store = std::sync::Arc::new(crate::store::Store::open(dir.path()).unwrap());
+        let store = std::sync::Arc::new(crate::store::SledStore::open(dir.path()).unwrap());
         let app = App::new(store, chrono_tz::UTC);
         let monday = chrono::Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap();
         for user in ["UANN", "UPANIC", "UZED"] {

@@ -9,6 +9,7 @@ use crate::domain::summary::{self, Summary, SummaryInputs, HISTORY_DAYS};
 use crate::domain::user::UserRecord;
 use crate::domain::week::{local_date, start_of_day, IsoWeek};
 use crate::store::StoreError;
+use crate::store::StoreExt;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 

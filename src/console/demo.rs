@@ -15,7 +15,7 @@ pub const DEMO_WEEKS: i64 = 8;
 /// Seeds the demo for `actor` ending at `now`. Does nothing (returns false) if the user
 /// already has a record, so running `--demo` twice doesn't double the history.
 pub fn seed(app: &App, actor: &Actor, now: DateTime<Utc>) -> Result<bool, AppError> {
-    if app.store().user(&actor.scope)?.is_some() {
+    if app.knows(&actor.scope)? {
         return Ok(false);
     }
     let start = now - Duration::weeks(DEMO_WEEKS);

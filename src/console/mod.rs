@@ -359,8 +359,7 @@ mod tests {
 
     fn session(start: &str) -> (tempfile::TempDir, Session) {
         let dir = tempfile::tempdir().unwrap();
-        let store = std::sync::Arc::new(crate::store::Store::open(dir.path()).unwrap());
-        let app = App::new(store, chrono_tz::UTC);
+        let app = App::open(dir.path(), chrono_tz::UTC).unwrap();
         let session = Session::new(app, "me", parse_instant(start).unwrap()).unwrap();
         (dir, session)
     }

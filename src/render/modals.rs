@@ -5,10 +5,10 @@
 
 use super::blocks::{truncate, view_blocks};
 use super::summary::home_doc;
-use crate::view::Home;
 use crate::command::JobKind;
 use crate::domain::checkin::{EngKind, FireKind};
 use crate::domain::user::{JobSchedule, UserRecord};
+use crate::view::Home;
 use serde_json::{json, Value};
 
 pub const CHECKIN_CALLBACK: &str = "twohats.checkin";

@@ -2,12 +2,12 @@
 
 use super::summary::{report_line, summary_doc};
 use super::{escape, nudge, Doc};
-use crate::view::{Reply, TeamChange};
 use crate::command::{help_text, usage, JobKind};
 use crate::domain::checkin::FireKind;
 use crate::domain::ids::Person;
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::week::short_date;
+use crate::view::{Reply, TeamChange};
 use chrono::DateTime;
 use chrono_tz::Tz;
 

@@ -1,7 +1,6 @@
 //! The weekly summary, the App Home dashboard and the team digest, as documents.
 
 use super::{escape, nudge, Doc, Element};
-use crate::view::Home;
 use crate::command::JobKind;
 use crate::domain::balance::sparkline;
 use crate::domain::digest::{Digest, AGGREGATE_ROUNDING, MIN_MEMBERS_FOR_AGGREGATES, WINS_DAYS};
@@ -9,6 +8,7 @@ use crate::domain::summary::Summary;
 use crate::domain::team::ReportStatus;
 use crate::domain::user::JobSchedule;
 use crate::domain::week::short_date;
+use crate::view::Home;
 use chrono::DateTime;
 use chrono_tz::Tz;
 

@@ -29,10 +29,9 @@
 //!
 //! What a backup taken while writes go on holds: "Consistency" in `store::backup`.
 
+use crate::app::{App, BackupError};
 use crate::domain::schedule::ScheduleSpec;
 use crate::metrics::Metrics;
-use crate::store::backup::BackupError;
-use crate::store::Store;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -251,8 +250,8 @@ pub fn prepare(dir: &Path) -> std::io::Result<()> {
 
 /// Takes backups as `config` says until `stop` flips. `serve` spawns it after
 /// [`prepare`] succeeded.
-pub async fn run(
-    store: Arc<Store>,
+pub async fn take_backups(
+    app: App,
     metrics: Arc<Metrics>,
     config: BackupConfig,
     stop: watch::Receiver<bool>,
@@ -275,13 +274,13 @@ pub async fn run(
         "scheduled backups on"
     );
     let stopping = stop.clone();
-    let job = move |fire| back_up(&store, &metrics, &dir, fire, &|| *stopping.borrow());
+    let job = move |fire| back_up(&app, &metrics, &dir, fire, &|| *stopping.borrow());
     drive(&when, first, job, stop).await;
 }
 
 /// One backup, on a blocking thread: write it, then prune. Logs what happened.
 fn back_up(
-    store: &Store,
+    app: &App,
     metrics: &Metrics,
     dir: &Path,
     fire: DateTime<Utc>,
@@ -291,7 +290,7 @@ fn back_up(
     let path = dir.join(&name);
     let started = std::time::Instant::now();
     tracing::info!(file = %name, "backup started");
-    match store.backup_to_file_until(&path, stop) {
+    match app.backup_to_file_until(&path, stop) {
         Ok(summary) => {
             metrics
                 .backup_last_success_timestamp_seconds

@@ -16,15 +16,11 @@ use crate::render::blocks::message_blocks;
 use crate::render::modals::{checkin_modal, ephemeral, home_view};
 use crate::render::reply::reply_doc;
 use crate::render::text::plain;
-use chrono::Duration;
 use serde_json::{json, Value};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
-
-/// Slack retries an event for up to about an hour; remember ids that long.
-pub const EVENT_MEMORY: Duration = Duration::hours(2);
 
 /// Background Web API jobs running at once. Each is one user's modal, Home tab, export or
 /// profile lookup; Slack's per-method limits (tier 2-4: 20-100 a minute) are far below this
@@ -99,10 +95,7 @@ impl SlackBot {
     /// Why the bot can't take traffic yet, if it can't: the store must answer, and in Socket
     /// Mode the connection to Slack must be set up.
     pub fn readiness(&self, socket_mode: bool) -> Result<(), String> {
-        self.app
-            .store()
-            .check()
-            .map_err(|e| format!("store: {e}"))?;
+        self.app.check_store().map_err(|e| format!("store: {e}"))?;
         if socket_mode && !self.socket_connected.load(Ordering::Acquire) {
             return Err("the Socket Mode connection to Slack is not set up yet".into());
         }
@@ -127,23 +120,20 @@ impl SlackBot {
     pub async fn command(self: &Arc<Self>, cmd: SlashCommand) -> Result<Ack, RequestError> {
         let actor = actor(&cmd.team_id, &cmd.user_id, cmd.user_name.clone())?;
         let now = self.clock.now();
-        let had_record = !matches!(self.app.store().has_user(&actor.scope), Ok(false));
-        let reply = match crate::command::parse(&cmd.text) {
+        let (reply, first_contact) = match crate::command::parse(&cmd.text) {
             Ok(command) => {
                 let checked = self.check_channel(actor.clone(), &command).await;
-                self.run(&checked, command, now).await
+                self.execute_reporting(&checked, command, now).await
             }
             // Refused before anything is written: nothing to flush, nothing blocks.
-            Err(_) => self.app.handle_command(&actor, &cmd.text, now),
+            Err(_) => (self.app.handle_command(&actor, &cmd.text, now), false),
         };
-        // One lookup of the Slack profile per user: when this command created their record
-        // (the lookup only fills in a record's zone). Not one per `help` from someone who has
-        // never written anything, nor one per command for people whose profile has no zone.
-        let first_contact =
-            !had_record && matches!(self.app.store().has_user(&actor.scope), Ok(true));
         let (command, outcome) = (command_word(&cmd.text), outcome(&reply));
         self.metrics.command(command, outcome);
         tracing::info!(team = %actor.scope.team, user = %actor.scope.user, command, outcome, "slash command");
+        // One lookup of the Slack profile per user: when this command created their record
+        // (the lookup only fills in a record's zone). Not one per `help` from someone who has
+        // never written anything, nor one per command for people whose profile has no zone.
         if first_contact {
             self.spawn_profile_tz(actor.clone());
         }
@@ -208,10 +198,8 @@ impl SlackBot {
                     TeamId::parse(&team).map_err(|e| RequestError::Malformed(e.to_string()))?;
                 let fresh = self
                     .blocking(move |bot| {
-                        let now = bot.clock.now();
                         bot.app
-                            .store()
-                            .first_sighting(&team_id, &event_id, now, now - EVENT_MEMORY)
+                            .first_sighting_of_event(&team_id, &event_id, bot.clock.now())
                     })
                     .await
                     .map_err(|e| RequestError::Malformed(e.to_string()))?;
@@ -244,12 +232,22 @@ impl SlackBot {
     /// right here on the async worker; only the fsync is slow, and the flusher thread does
     /// that once for every command waiting at the time while this task awaits it. Commands
     /// that read or delete a user's whole history go to the blocking pool.
-    pub(super) async fn run(
+    pub(super) async fn execute(
         self: &Arc<Self>,
         actor: &Actor,
         command: crate::command::Command,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Reply {
+        self.execute_reporting(actor, command, now).await.0
+    }
+
+    /// [`SlackBot::execute`], and whether the command created the user's record.
+    async fn execute_reporting(
+        self: &Arc<Self>,
+        actor: &Actor,
+        command: crate::command::Command,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> (Reply, bool) {
         let unflushed = if command.is_heavy() {
             let actor = actor.clone();
             self.blocking(move |bot| bot.app.handle_unflushed(&actor, command, now))
@@ -257,7 +255,8 @@ impl SlackBot {
         } else {
             self.app.handle_unflushed(actor, command, now)
         };
-        self.app.durable_async(unflushed).await
+        let first_contact = unflushed.is_first_contact();
+        (self.app.durable_async(unflushed).await, first_contact)
     }
 
     /// Runs store-bound work that may take long off the async threads.
@@ -390,21 +389,8 @@ impl SlackBot {
             let Some(tz) = tz else { return };
             let saved = bot
                 .blocking(move |bot| {
-                    let store = bot.app.store();
-                    // Only a record that exists and has no zone yet: never override `/tlm tz`,
-                    // never recreate a user who ran `forget` meanwhile.
-                    let now = bot.clock.now();
-                    let changed = store.update_existing_user(&actor.scope, |r| {
-                        let unset = r.tz.is_none();
-                        if unset {
-                            r.set_tz(tz, now);
-                        }
-                        Ok::<_, crate::store::StoreError>(unset)
-                    })?;
-                    if changed == Some(true) {
-                        store.durable()?;
-                    }
-                    Ok::<_, crate::store::StoreError>(())
+                    bot.app
+                        .adopt_profile_zone(&actor.scope, tz, bot.clock.now())
                 })
                 .await;
             if let Err(e) = saved {

@@ -58,14 +58,13 @@ pub fn ops_router(bot: Arc<SlackBot>, socket_mode: bool) -> Router {
         .route(
             "/metrics",
             get(|State(bot): State<Arc<SlackBot>>| async move {
-                let store = bot.app().store();
-                let depth = store.outbox_len();
-                bot.metrics().observe_flushes(store.flush_stats());
+                let (stats, depth) = bot.app().store_stats();
+                bot.metrics().observe_flushes(stats);
                 bot.metrics()
                     .outbox_depth
                     .set(i64::try_from(depth).unwrap_or(i64::MAX));
                 // One row read; on a store error the tick's last reading stays.
-                if let Ok(oldest) = store.outbox_oldest() {
+                if let Ok(oldest) = bot.app().outbox_oldest() {
                     let now = bot.clock.now();
                     bot.metrics()
                         .outbox_oldest_age(oldest.map(|created| now - created));

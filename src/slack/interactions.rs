@@ -67,12 +67,10 @@ pub async fn handle(bot: &Arc<SlackBot>, payload: Value) -> Result<Ack, RequestE
                     let view = bot
                         .blocking({
                             let actor = actor.clone();
-                            move |bot| -> Result<Value, crate::store::StoreError> {
-                                let record =
-                                    bot.app.store().user(&actor.scope)?.unwrap_or_else(|| {
-                                        crate::domain::user::UserRecord::new(bot.clock.now())
-                                    });
-                                Ok(settings_modal(&record, bot.app.tz_for(&actor)?))
+                            move |bot| {
+                                bot.app
+                                    .settings(&actor, bot.clock.now())
+                                    .map(|(record, tz)| settings_modal(&record, tz))
                             }
                         })
                         .await
@@ -156,7 +154,7 @@ fn errors(pairs: &[(&str, String)]) -> Ack {
 }
 
 async fn run(bot: &Arc<SlackBot>, actor: &crate::app::Actor, command: Command) -> Reply {
-    bot.run(actor, command, bot.clock.now()).await
+    bot.execute(actor, command, bot.clock.now()).await
 }
 
 /// Maps a use case's answer to a modal ack: accepted closes the modal; refused shows the

@@ -16,7 +16,7 @@ pub mod http;
 pub mod incoming;
 mod interactions;
 pub mod manifest;
-pub mod outbox;
+pub mod scheduler_tasks;
 pub mod serve;
 pub mod socket;
 pub mod verify;

@@ -6,10 +6,9 @@ use super::bot::SlackBot;
 use super::client::SlackWebApi;
 use super::config::{Mode, ServeConfig};
 use super::incoming::Limits;
-use super::outbox::Pacing;
 use crate::app::clock::SystemClock;
-use crate::app::App;
-use crate::store::{Store, StoreError};
+use crate::app::delivery::Pacing;
+use crate::app::{App, StoreError};
 use std::sync::Arc;
 
 /// How long shutdown waits for in-flight work before flushing and exiting anyway. Below the
@@ -41,14 +40,13 @@ pub enum ServeError {
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     // rustls needs one process-wide crypto provider; a second install is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let store = Arc::new(Store::open(&config.data_dir)?);
+    let app = App::open(&config.data_dir, config.default_tz)?;
     if let Some(backups) = &config.backups {
         super::backups::prepare(&backups.dir).map_err(|source| ServeError::BackupDir {
             path: backups.dir.clone(),
             source,
         })?;
     }
-    let app = App::new(store.clone(), config.default_tz);
     let api = SlackWebApi::with_timeouts(&config.api_url, &config.bot_token, config.slack_timeouts)
         .map_err(ServeError::Client)?;
     let bot = SlackBot::new(app, Arc::new(SystemClock), api);
@@ -78,7 +76,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     ));
     // The scheduler after the listener: its first tick (catching up on a whole store) is
     // background work and must not hold up the first answer to a health probe.
-    let scheduler = tokio::spawn(super::outbox::run(
+    let scheduler = tokio::spawn(super::scheduler_tasks::schedule_and_deliver(
         bot.clone(),
         Pacing::default(),
         config.tick_every,
@@ -87,8 +85,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     // Backups on the blocking pool, their own task: neither the scheduler nor the sender
     // ever waits for one.
     let backups = config.backups.clone().map(|backups| {
-        tokio::spawn(super::backups::run(
-            store.clone(),
+        tokio::spawn(super::backups::take_backups(
+            bot.app().clone(),
             bot.metrics.clone(),
             backups,
             stopped.clone(),
@@ -134,7 +132,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             "shutdown grace ran out; flushing and exiting"
         );
     }
-    tokio::task::spawn_blocking(move || store.durable())
+    let app = bot.app().clone();
+    tokio::task::spawn_blocking(move || app.flush())
         .await
         .map_err(|e| ServeError::Server(std::io::Error::other(e)))??;
     tracing::info!("twohats stopped");

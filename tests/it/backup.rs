@@ -8,8 +8,9 @@ use std::sync::Arc;
 use tempfile::TempDir;
 use twohats::app::{Actor, App, Reply};
 use twohats::domain::ids::{Scope, TeamId, UserId};
-use twohats::store::backup::{BackupError, BackupSummary};
-use twohats::store::{Claim, RawEntry, Store};
+use twohats::store::prelude::*;
+use twohats::store::{BackupError, BackupSummary};
+use twohats::store::{Claim, RawEntry, SledStore};
 
 const OTHER_TEAM: &str = "T0002";
 
@@ -77,7 +78,7 @@ fn populated() -> Bot {
     // Friday 16:00: summaries are due. Claim them; deliver one, leave the rest pending.
     let report = bot.app.tick(bot.now).unwrap();
     assert!(report.queued >= 2, "{report:?}");
-    let store = bot.app.store();
+    let store = &bot.store;
     let (id, item) = store.outbox_due(bot.now, 1).unwrap().remove(0);
     store.settle(id, &item, Claim::Sent, bot.now).unwrap();
     assert!(store.outbox_len() >= 1);
@@ -89,13 +90,13 @@ fn populated() -> Bot {
     bot
 }
 
-fn fresh() -> (TempDir, Store) {
+fn fresh() -> (TempDir, SledStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
     (dir, store)
 }
 
-fn backup(store: &Store) -> (String, BackupSummary) {
+fn backup(store: &SledStore) -> (String, BackupSummary) {
     let mut out = Vec::new();
     let summary = store.backup_to(&mut out).unwrap();
     (String::from_utf8(out).unwrap(), summary)
@@ -106,7 +107,7 @@ fn sorted(mut rows: Vec<RawEntry>) -> Vec<RawEntry> {
     rows
 }
 
-fn export_json(store: &Store, scope: &Scope) -> serde_json::Value {
+fn export_json(store: &SledStore, scope: &Scope) -> serde_json::Value {
     serde_json::to_value(store.export_user(scope).unwrap()).unwrap()
 }
 
@@ -117,7 +118,7 @@ fn lines(text: &str) -> Vec<&str> {
 #[test]
 fn a_backup_restores_every_row_of_every_team_into_an_empty_store() {
     let bot = populated();
-    let source = bot.app.store();
+    let source = &bot.store;
     let (text, summary) = backup(source);
     let raw = sorted(source.raw_entries().unwrap());
     let trees: std::collections::BTreeSet<_> = raw.iter().map(|(t, _, _)| t.clone()).collect();
@@ -182,11 +183,12 @@ fn a_backup_restores_every_row_of_every_team_into_an_empty_store() {
 #[test]
 fn the_restored_store_serves_the_bot_and_keeps_new_rows_apart_from_restored_ones() {
     let bot = populated();
-    let (text, _) = backup(bot.app.store());
+    let (text, _) = backup(&bot.store);
     let (_dir, copy) = fresh();
     copy.restore_from(text.as_bytes()).unwrap();
-    let app = App::new(Arc::new(copy), chrono_tz::UTC);
-    let before = app.store().raw_entries().unwrap().len();
+    let app_store = Arc::new(copy);
+    let app = App::new(app_store.clone(), chrono_tz::UTC);
+    let before = app_store.as_ref().raw_entries().unwrap().len();
     // Each new row takes a fresh id; ids the source used (and that restored keys end in)
     // must not come round again, or a 1:1 on the same day would overwrite a restored one.
     for _ in 0..40 {
@@ -194,11 +196,11 @@ fn the_restored_store_serves_the_bot_and_keeps_new_rows_apart_from_restored_ones
         ok(app.handle_command(&actor("ann"), &text, bot.now));
     }
     assert_eq!(
-        app.store().raw_entries().unwrap().len(),
+        app_store.as_ref().raw_entries().unwrap().len(),
         before + 40,
         "new rows are added, never written over restored ones"
     );
-    let export = app.store().export_user(&scope("ann")).unwrap();
+    let export = app_store.as_ref().export_user(&scope("ann")).unwrap();
     assert_eq!(export.one_on_ones.len(), 2 + 40);
     // Already claimed before the backup: not claimed again.
     assert_eq!(app.tick(bot.now).unwrap().queued, 0);
@@ -207,28 +209,24 @@ fn the_restored_store_serves_the_bot_and_keeps_new_rows_apart_from_restored_ones
 #[test]
 fn restore_refuses_a_store_that_holds_data_and_changes_nothing() {
     let source = populated();
-    let (text, _) = backup(source.app.store());
+    let (text, _) = backup(&source.store);
     let target = Bot::new();
     ok(target.run("zed", "win already here"));
     let before = target.raw();
-    let err = target
-        .app
-        .store()
-        .restore_from(text.as_bytes())
-        .unwrap_err();
+    let err = target.store.restore_from(text.as_bytes()).unwrap_err();
     assert!(matches!(err, BackupError::NotEmpty { .. }), "{err}");
     assert!(err.to_string().contains("not empty"), "{err}");
     assert_eq!(target.raw(), before);
     // Not even into itself.
     let source_before = source.raw();
-    assert!(source.app.store().restore_from(text.as_bytes()).is_err());
+    assert!(source.store.restore_from(text.as_bytes()).is_err());
     assert_eq!(source.raw(), source_before);
 }
 
 #[test]
 fn a_truncated_or_short_backup_is_refused_and_restores_nothing() {
     let bot = populated();
-    let (text, _) = backup(bot.app.store());
+    let (text, _) = backup(&bot.store);
     let all = lines(&text);
     let n = all.len();
     let join = |kept: &[&str]| kept.iter().map(|l| format!("{l}\n")).collect::<String>();
@@ -267,7 +265,7 @@ fn a_truncated_or_short_backup_is_refused_and_restores_nothing() {
 #[test]
 fn a_garbled_line_is_reported_by_its_line_number() {
     let bot = populated();
-    let (text, _) = backup(bot.app.store());
+    let (text, _) = backup(&bot.store);
     let all = lines(&text);
     let secret_row = all
         .iter()
@@ -328,7 +326,7 @@ fn a_garbled_line_is_reported_by_its_line_number() {
 #[test]
 fn a_backup_from_a_newer_schema_or_an_unknown_format_is_refused() {
     let bot = populated();
-    let (text, _) = backup(bot.app.store());
+    let (text, _) = backup(&bot.store);
     let (header, rest) = text.split_once('\n').unwrap();
     let with_header = |h: &str| format!("{h}\n{rest}");
     let schema = serde_json::from_str::<serde_json::Value>(header).unwrap()["schema"]
@@ -390,7 +388,7 @@ fn an_empty_store_backs_up_to_a_header_and_a_trailer() {
 #[test]
 fn a_row_that_does_not_decode_into_its_record_is_refused_by_line_number() {
     let bot = populated();
-    let (text, _) = backup(bot.app.store());
+    let (text, _) = backup(&bot.store);
     let mut all: Vec<String> = lines(&text).into_iter().map(String::from).collect();
     let find = |all: &[String], needle: &str| {
         all.iter()
@@ -444,7 +442,7 @@ fn a_row_that_does_not_decode_into_its_record_is_refused_by_line_number() {
 fn a_line_over_the_limit_is_refused_by_number_without_being_read_whole() {
     use std::io::Read;
     let bot = populated();
-    let (text, _) = backup(bot.app.store());
+    let (text, _) = backup(&bot.store);
     let (header, _) = text.split_once('\n').unwrap();
     // A header, one row, then 64 MiB without a newline: read whole, this took as much memory.
     let start = format!("{header}\n{}\n", lines(&text)[1]).into_bytes();
@@ -463,18 +461,18 @@ fn a_huge_next_id_restores_at_once_and_new_rows_take_ids_past_it() {
     // One at a time, moving sled's id generator to 2^34 took the better part of an hour.
     let next_id: u64 = 1 << 34;
     let bot = populated();
-    let (text, _) = backup(bot.app.store());
+    let (text, _) = backup(&bot.store);
     let (header, rest) = text.split_once('\n').unwrap();
     let mut fields: serde_json::Value = serde_json::from_str(header).unwrap();
     fields["next_id"] = next_id.into();
     let (_dir, copy) = fresh();
     copy.restore_from(format!("{fields}\n{rest}").as_bytes())
         .unwrap();
-    let app = App::new(Arc::new(copy), chrono_tz::UTC);
-    let before = app.store().raw_entries().unwrap();
+    let app_store = Arc::new(copy);
+    let app = App::new(app_store.clone(), chrono_tz::UTC);
+    let before = app_store.as_ref().raw_entries().unwrap();
     ok(app.handle_command(&actor("ann"), "win restored fine", bot.now));
-    let new: Vec<_> = app
-        .store()
+    let new: Vec<_> = app_store
         .raw_entries()
         .unwrap()
         .into_iter()
@@ -591,7 +589,7 @@ fn a_backup_onto_a_folder_is_refused_and_leaves_it_alone() {
 fn a_new_data_dir_is_the_owners_only() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("new").join("data");
-    drop(Store::open(&data).unwrap());
+    drop(SledStore::open(&data).unwrap());
     assert_eq!(mode(&data), 0o700);
     assert_eq!(
         mode(&dir.path().join("new")),

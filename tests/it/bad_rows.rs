@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use twohats::app::{App, Reply};
 use twohats::domain::checkin::CheckIn;
 use twohats::domain::ids::{ChannelId, Scope, TeamId, UserId};
-use twohats::store::{keys, OutboxItem, Store};
+use twohats::store::prelude::*;
+use twohats::store::sled_store::keys;
+use twohats::store::{OutboxItem, SledStore};
 
 /// A value in the store's envelope.
 fn envelope(d: serde_json::Value) -> Vec<u8> {
@@ -43,7 +45,7 @@ fn a_week_of_use() -> Bot {
 }
 
 fn plant(bot: &Bot, tree: &str, key: &[u8], value: &[u8]) {
-    bot.app.store().put_raw_for_tests(tree, key, value).unwrap();
+    bot.store.put_raw_for_tests(tree, key, value).unwrap();
 }
 
 /// Ticks, then delivers everything queued: the channels it went to.
@@ -57,7 +59,7 @@ fn tick_and_drain(bot: &Bot) -> Vec<String> {
 }
 
 fn undecodable(bot: &Bot) -> u64 {
-    bot.app.store().flush_stats().undecodable_rows
+    bot.store.stats().undecodable_rows
 }
 
 #[test]
@@ -137,7 +139,7 @@ fn an_outbox_row_that_does_not_decode_holds_up_no_delivery() {
         &0u64.to_be_bytes(),
         b"{\"v\":1,\"d\":\"SECRET\"}",
     );
-    let queued = bot.app.store().outbox_len();
+    let queued = bot.store.outbox_len();
     let mut sent = Vec::new();
     let n = bot
         .app
@@ -146,11 +148,11 @@ fn an_outbox_row_that_does_not_decode_holds_up_no_delivery() {
     assert_eq!(n, queued - 1, "{sent:?}");
     assert!(sent.iter().any(|c| c == "UANN") && sent.iter().any(|c| c == "UBOB"));
     assert_eq!(
-        bot.app.store().outbox_len(),
+        bot.store.outbox_len(),
         1,
         "the bad row stays for an operator"
     );
-    assert!(bot.app.store().outbox_due(bot.now, 10).unwrap().is_empty());
+    assert!(bot.store.outbox_due(bot.now, 10).unwrap().is_empty());
 }
 
 #[test]
@@ -176,7 +178,7 @@ fn forget_goes_through_damaged_shared_rows_and_takes_a_damaged_message_for_the_u
             String::from_utf8_lossy(&key)
         );
     }
-    let store = bot.app.store();
+    let store = &bot.store;
     let subs = store.subscriptions(&team()).unwrap();
     assert_eq!(subs.len(), 1, "bob's digest stays");
     assert!(subs[0].members.iter().all(|m| m.as_str() != "UANN"));
@@ -226,7 +228,7 @@ fn a_backup_leaves_out_rows_that_do_not_decode_so_its_restore_serves_everyone() 
     impossible_checkin(&bot);
     plant(&bot, "outbox", &0u64.to_be_bytes(), b"{}");
     plant(&bot, "nonsense", b"k", b"v");
-    let store = bot.app.store();
+    let store = &bot.store;
     let mut out = Vec::new();
     let summary = store.backup_to(&mut out).unwrap();
     assert_eq!(summary.skipped, 4);
@@ -236,7 +238,7 @@ fn a_backup_leaves_out_rows_that_do_not_decode_so_its_restore_serves_everyone() 
     assert!(!text.contains(&hex(&keys::user_prefix(&early_user()))));
 
     let dir = tempfile::tempdir().unwrap();
-    let copy = Store::open(dir.path()).unwrap();
+    let copy = SledStore::open(dir.path()).unwrap();
     copy.restore_from(text.as_bytes())
         .expect("the backup restores");
     let app = App::new(Arc::new(copy), chrono_tz::UTC);
@@ -306,7 +308,7 @@ fn outbox_items_planted_here_match_the_stores_own_shape() {
     // lacks `doc`, a real one has it.
     let bot = a_week_of_use();
     bot.app.tick(bot.now).unwrap();
-    let (_, item): (u64, OutboxItem) = bot.app.store().outbox_due(bot.now, 1).unwrap().remove(0);
+    let (_, item): (u64, OutboxItem) = bot.store.outbox_due(bot.now, 1).unwrap().remove(0);
     let value = serde_json::to_value(&item).unwrap();
     for field in ["team", "channel", "doc", "attempts"] {
         assert!(value.get(field).is_some(), "{field}: {value}");

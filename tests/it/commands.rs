@@ -6,6 +6,7 @@ use twohats::app::Reply;
 use twohats::domain::checkin::{EngKind, FireKind};
 use twohats::domain::nudge::NudgeKind;
 use twohats::domain::user::JobSchedule;
+use twohats::store::prelude::*;
 
 fn date(m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, m, d).unwrap()
@@ -441,7 +442,7 @@ fn digest_subscribe_join_leave_off() {
     assert!(bot
         .say("bob", "digest #eng join")
         .starts_with("You're already in #eng's digest"));
-    let subs = bot.app.store().subscriptions(&scope("ann").team).unwrap();
+    let subs = bot.store.subscriptions(&scope("ann").team).unwrap();
     assert_eq!(
         subs[0]
             .members
@@ -464,8 +465,7 @@ fn digest_subscribe_join_leave_off() {
         .say("bob", "digest #eng join")
         .starts_with("#eng has no digest yet"));
     assert!(bot
-        .app
-        .store()
+        .store
         .subscriptions(&scope("ann").team)
         .unwrap()
         .is_empty());

@@ -111,7 +111,7 @@ fn demo_seeds_a_realistic_history_once() {
 #[test]
 fn a_locked_data_dir_fails_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    let _held = twohats::store::Store::open(dir.path()).unwrap();
+    let _held = twohats::store::SledStore::open(dir.path()).unwrap();
     let (_, err, ok) = console(dir.path(), &[], "/tlm help\n");
     assert!(!ok);
     assert!(err.contains("in use by another twohats process"), "{err}");

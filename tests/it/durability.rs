@@ -5,7 +5,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use twohats::domain::ids::{Scope, TeamId, UserId};
-use twohats::store::Store;
+use twohats::store::prelude::*;
+use twohats::store::SledStore;
 
 /// Check-ins sent; the process is killed after `ACKED` of them were acknowledged.
 const SENT: usize = 2_000;
@@ -62,7 +63,7 @@ fn every_acknowledged_checkin_survives_sigkill() {
         "the console acknowledged fewer check-ins than expected"
     );
 
-    let store = Store::open(dir.path()).expect("reopen after the crash");
+    let store = SledStore::open(dir.path()).expect("reopen after the crash");
     let notes = notes_on_disk(&store, "TCONSOLE", "UANN");
     for i in acked {
         assert!(
@@ -149,7 +150,8 @@ async fn every_checkin_acknowledged_over_http_survives_sigkill() {
     }
 
     served.child.wait().unwrap();
-    let store = Store::open(&served.data_dir.path().join("db")).expect("reopen after the crash");
+    let store =
+        SledStore::open(&served.data_dir.path().join("db")).expect("reopen after the crash");
     let mut total = 0;
     for (user, notes) in acked {
         let on_disk = notes_on_disk(&store, TEAM, &user);
@@ -165,7 +167,7 @@ async fn every_checkin_acknowledged_over_http_survives_sigkill() {
 }
 
 /// The notes of every check-in stored for a user: each test's check-ins carry a unique note.
-fn notes_on_disk(store: &Store, team: &str, user: &str) -> Vec<String> {
+fn notes_on_disk(store: &SledStore, team: &str, user: &str) -> Vec<String> {
     let scope = Scope::new(TeamId::parse(team).unwrap(), UserId::parse(user).unwrap());
     store
         .export_user(&scope)

@@ -7,6 +7,7 @@ use twohats::domain::ids::ChannelId;
 use twohats::render::blocks::message_blocks;
 use twohats::render::summary::digest_doc;
 use twohats::render::text::to_text;
+use twohats::store::prelude::*;
 
 /// A team of five TLMs whose every private field holds a unique marker; they check in on
 /// Tuesday of one week, and the clock ends on the Monday after, whose digest covers it.
@@ -188,7 +189,7 @@ fn forget_leaves_nothing_with_the_users_id_in_any_tree() {
     bot.app.drain_outbox_to(friday, |_| {}).unwrap();
     bot.app.tick(friday + Duration::days(7)).unwrap();
     assert!(
-        bot.app.store().outbox_len() > 0,
+        bot.store.outbox_len() > 0,
         "something is queued for bob and the others"
     );
     bot.run("bob", "pause 1w");
@@ -205,7 +206,7 @@ fn forget_leaves_nothing_with_the_users_id_in_any_tree() {
     }
     // Everyone else's data is untouched.
     assert_eq!(bot.export("ann").checkins.len(), 1);
-    let subs = bot.app.store().subscriptions(&scope("ann").team).unwrap();
+    let subs = bot.store.subscriptions(&scope("ann").team).unwrap();
     assert_eq!(subs.len(), 1, "bob's #ops digest is gone, ann's #eng stays");
     assert_eq!(subs[0].members.len(), 4);
 }
@@ -242,7 +243,7 @@ fn only_the_owner_reschedules_or_ends_a_digest_anyone_joins_or_leaves() {
         "subscribing again is joining"
     );
     assert!(bot.say("bob", "digest #eng leave").contains("left"));
-    let subs = bot.app.store().subscriptions(&scope("ann").team).unwrap();
+    let subs = bot.store.subscriptions(&scope("ann").team).unwrap();
     assert_eq!(subs.len(), 1);
     assert_eq!(subs[0].owner.as_str(), "UANN");
     assert_eq!(subs[0].schedule, None, "still ann's Monday 09:00");
@@ -323,7 +324,7 @@ fn a_digest_switched_off_is_not_sent_from_the_queue() {
 fn a_join_that_races_another_write_is_not_lost() {
     let bot = Bot::new();
     bot.run("ann", "digest #eng");
-    let store = bot.app.store();
+    let store = &bot.store;
     let team = scope("ann").team;
     let channel = ChannelId::parse("CENG").unwrap();
     let mut first = true;

@@ -9,12 +9,15 @@ use twohats::app::{Actor, App, Reply};
 use twohats::domain::ids::{Scope, TeamId, UserId};
 use twohats::render::reply::reply_doc;
 use twohats::render::text::to_text;
-use twohats::store::Store;
+use twohats::store::prelude::*;
+use twohats::store::SledStore;
 
 pub const TEAM: &str = "T0001";
 
 pub struct Bot {
     pub app: App,
+    /// The same store the app holds, for tests that look beneath the use cases.
+    pub store: Arc<SledStore>,
     pub now: DateTime<Utc>,
     // Dropped last: the store's files live here.
     _dir: TempDir,
@@ -24,9 +27,10 @@ impl Bot {
     /// A bot whose clock reads Friday 2026-11-27 16:00 UTC.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path()).expect("open store");
+        let store = Arc::new(SledStore::open(dir.path()).expect("open store"));
         Self {
-            app: App::new(Arc::new(store), chrono_tz::UTC),
+            app: App::new(store.clone(), chrono_tz::UTC),
+            store,
             now: Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap(),
             _dir: dir,
         }
@@ -61,11 +65,11 @@ impl Bot {
 
     /// Every key and value in the store, for "nothing changed" checks.
     pub fn raw(&self) -> Vec<(String, Vec<u8>, Vec<u8>)> {
-        self.app.store().raw_entries().expect("raw entries")
+        self.store.raw_entries().expect("raw entries")
     }
 
     pub fn export(&self, user: &str) -> twohats::store::UserExport {
-        self.app.store().export_user(&scope(user)).expect("export")
+        self.store.export_user(&scope(user)).expect("export")
     }
 }
 

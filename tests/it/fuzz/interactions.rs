@@ -24,7 +24,7 @@ use twohats::slack::client::SlackWebApi;
 use twohats::slack::config::{Mode, ServeConfig};
 use twohats::slack::incoming::Limits;
 use twohats::slack::verify::{sign, verify, VerifyError, MAX_AGE_SECONDS};
-use twohats::store::{RawEntry, Store};
+use twohats::store::{RawEntry, SledStore};
 use wiremock::matchers::any as any_request;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -45,7 +45,8 @@ struct Server {
     rt: tokio::runtime::Runtime,
     base: String,
     http: reqwest::Client,
-    bot: Arc<SlackBot>,
+    /// The store the bot's app holds, to tell whether a request wrote anything.
+    store: Arc<SledStore>,
     clock: Arc<ManualClock>,
     /// A loopback URL that answers, for `response_url`s.
     respond_url: String,
@@ -102,10 +103,8 @@ impl Server {
             SlackWebApi::with_timeouts(&config.api_url, &config.bot_token, config.slack_timeouts)
                 .expect("client");
         let dir = fast_tempdir();
-        let app = App::new(
-            Arc::new(Store::open(dir.path()).expect("store")),
-            chrono_tz::UTC,
-        );
+        let store = Arc::new(SledStore::open(dir.path()).expect("store"));
+        let app = App::new(store.clone(), chrono_tz::UTC);
         let clock = Arc::new(ManualClock::new(t0()));
         let bot = SlackBot::new(app, clock.clone() as Arc<dyn Clock>, api);
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -114,7 +113,7 @@ impl Server {
                 .await
                 .expect("bind");
             let addr = listener.local_addr().expect("address");
-            let router = twohats::slack::http::router(bot.clone(), signing_secret);
+            let router = twohats::slack::http::router(bot, signing_secret);
             let limits = Limits {
                 timeout: std::time::Duration::from_secs(10),
                 max_connections: 64,
@@ -131,7 +130,7 @@ impl Server {
                 .timeout(std::time::Duration::from_secs(20))
                 .build()
                 .expect("client"),
-            bot,
+            store,
             clock,
             respond_url: format!("{}/respond", slack.uri()),
             stop,
@@ -142,7 +141,7 @@ impl Server {
     }
 
     fn raw(&self) -> Vec<RawEntry> {
-        let mut rows = self.bot.app().store().raw_entries().expect("raw entries");
+        let mut rows = self.store.raw_entries().expect("raw entries");
         // Seen events are the only rows a request may add without being a command; an
         // interaction adds none.
         rows.sort();

@@ -15,8 +15,10 @@ use std::sync::{Arc, OnceLock};
 use tempfile::TempDir;
 use twohats::app::{Actor, App, ChannelAccess, Reply};
 use twohats::domain::ids::{Scope, TeamId, UserId};
-use twohats::store::backup::{BackupError, MAX_LINE_BYTES, MAX_NEXT_ID};
-use twohats::store::{Claim, RawEntry, Store};
+use twohats::store::prelude::*;
+use twohats::store::sled_store::backup::{MAX_LINE_BYTES, MAX_NEXT_ID};
+use twohats::store::BackupError;
+use twohats::store::{Claim, RawEntry, SledStore};
 
 /// Put into mutated values; no error message may quote it.
 const MARK: &str = "ZQXMARK";
@@ -30,8 +32,8 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 16, 9, 0, 0).unwrap()
 }
 
-fn open(dir: &TempDir) -> Store {
-    Store::open(dir.path()).expect("open store")
+fn open(dir: &TempDir) -> SledStore {
+    SledStore::open(dir.path()).expect("open store")
 }
 
 fn actor(team: usize, user: usize) -> Actor {
@@ -59,7 +61,7 @@ struct Script {
     stray: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
-fn build(script: &Script) -> (TempDir, Arc<Store>) {
+fn build(script: &Script) -> (TempDir, Arc<SledStore>) {
     let dir = fast_tempdir();
     let store = Arc::new(open(&dir));
     let app = App::new(store.clone(), chrono_tz::UTC);
@@ -154,7 +156,7 @@ fn script() -> impl Strategy<Value = Script> {
         })
 }
 
-fn backup(store: &Store) -> (Vec<u8>, twohats::store::backup::BackupSummary) {
+fn backup(store: &SledStore) -> (Vec<u8>, twohats::store::BackupSummary) {
     let mut out = Vec::new();
     let summary = store.backup_to(&mut out).expect("backup");
     (out, summary)
@@ -774,7 +776,7 @@ fn bases() -> &'static [Vec<u8>] {
 /// The store mutated backups restore into: empty until a restore succeeds, then replaced.
 struct Target {
     // Dropped before its directory.
-    store: Store,
+    store: SledStore,
     _dir: TempDir,
 }
 

@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use twohats::domain::ids::{Scope, TeamId, UserId};
 use twohats::slack::backups::{file_name, fire_of, KEEP};
-use twohats::store::Store;
+use twohats::store::prelude::*;
+use twohats::store::SledStore;
 
 const SENDERS: usize = 8;
 /// Check-ins acknowledged before the test picks the backup that must hold them.
@@ -131,7 +132,7 @@ async fn backup_after(
 }
 
 /// The notes of every check-in stored for a user (each of this test's is unique).
-fn notes_on_disk(store: &Store, user: &str) -> Vec<String> {
+fn notes_on_disk(store: &SledStore, user: &str) -> Vec<String> {
     let scope = Scope::new(TeamId::parse(TEAM).unwrap(), UserId::parse(user).unwrap());
     store
         .export_user(&scope)
@@ -249,7 +250,7 @@ async fn a_backup_taken_while_checkins_pour_in_restores_every_one_acknowledged_b
 
     // Every check-in acknowledged before the backup's fire is in the restored store.
     let (_restored_dir, data) = restore(&bytes);
-    let store = Store::open(&data).unwrap();
+    let store = SledStore::open(&data).unwrap();
     let acks = std::mem::take(&mut *acks.lock().unwrap());
     let mut before: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for ack in acks.iter().filter(|a| a.at < fire) {

@@ -6,29 +6,35 @@ use serde_json::json;
 use std::process::{Child, Stdio};
 use std::sync::Arc;
 use twohats::app::clock::{Clock, ManualClock};
+use twohats::app::delivery::{Pacer, Pacing};
 use twohats::app::{Actor, App};
 use twohats::domain::ids::{Scope, TeamId, UserId};
 use twohats::slack::bot::SlackBot;
-use twohats::slack::outbox::{deliver_round, Pacer, Pacing};
-use twohats::store::Store;
+use twohats::slack::scheduler_tasks::deliver_round;
+use twohats::store::prelude::*;
+use twohats::store::SledStore;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 struct InProcess {
     bot: Arc<SlackBot>,
+    /// The store the bot's app holds, to look at the outbox.
+    store: Arc<SledStore>,
     clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
 }
 
 fn in_process(slack: &MockServer) -> InProcess {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::new(Arc::new(Store::open(dir.path()).unwrap()), chrono_tz::UTC);
+    let store = Arc::new(SledStore::open(dir.path()).unwrap());
+    let app = App::new(store.clone(), chrono_tz::UTC);
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap(),
     ));
     let api = super::api_for(&format!("{}/api", slack.uri()));
     InProcess {
         bot: SlackBot::new(app, clock.clone() as Arc<dyn Clock>, api),
+        store,
         clock,
         _dir: dir,
     }
@@ -80,7 +86,7 @@ async fn a_429_then_a_500_then_200_delivers_the_message_exactly_once() {
         .handle_command(&ann, "schedule checkin off", p.clock.now());
     p.bot.app().tick(p.clock.now()).unwrap();
     assert_eq!(
-        p.bot.app().store().outbox_len(),
+        p.store.outbox_len(),
         1,
         "Friday 16:00: the summary is queued"
     );
@@ -113,7 +119,7 @@ async fn a_429_then_a_500_then_200_delivers_the_message_exactly_once() {
     assert_eq!(sent.len(), 3, "three attempts reached Slack, one succeeded");
     assert_eq!(sent[2]["channel"], "U0ANN", "a DM, addressed by user id");
     assert!(sent[2]["text"].as_str().unwrap().starts_with("Your week"));
-    assert_eq!(p.bot.app().store().outbox_len(), 0);
+    assert_eq!(p.store.outbox_len(), 0);
 }
 
 #[tokio::test]
@@ -157,7 +163,7 @@ async fn a_refused_message_is_recorded_and_does_not_block_the_rest() {
     let round = deliver_round(&p.bot, &mut pacer).await;
     assert_eq!((round.sent, round.failed, round.retried), (1, 0, 0));
     assert_eq!(
-        p.bot.app().store().outbox_len(),
+        p.store.outbox_len(),
         0,
         "the refused one is out of the outbox, not retried forever"
     );
@@ -173,11 +179,7 @@ async fn one_channel_gets_at_most_one_message_a_second() {
         .app()
         .handle_command(&ann, "schedule checkin fri 16:00", p.clock.now());
     p.bot.app().tick(p.clock.now()).unwrap();
-    assert_eq!(
-        p.bot.app().store().outbox_len(),
-        2,
-        "prompt and summary, both for ann"
-    );
+    assert_eq!(p.store.outbox_len(), 2, "prompt and summary, both for ann");
     let mut pacer = Pacer::new(Pacing::default());
     let round = deliver_round(&p.bot, &mut pacer).await;
     assert_eq!((round.sent, round.waiting), (1, 1));

@@ -16,13 +16,15 @@ use std::time::Duration as StdDuration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use twohats::app::clock::{Clock, ManualClock};
+use twohats::app::delivery::Pacing;
 use twohats::app::{Actor, App};
 use twohats::domain::ids::{Scope, TeamId, UserId};
 use twohats::slack::bot::{SlackBot, MAX_BACKGROUND};
 use twohats::slack::client::SlackWebApi;
 use twohats::slack::config::ServeConfig;
-use twohats::slack::outbox::{run, Pacing};
-use twohats::store::Store;
+use twohats::slack::scheduler_tasks::schedule_and_deliver;
+use twohats::store::prelude::*;
+use twohats::store::SledStore;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -35,6 +37,8 @@ const DEADLINE: StdDuration = StdDuration::from_secs(30);
 /// timeout from `TWOHATS_SLACK_TIMEOUT_MS` as `serve` does.
 struct InProcess {
     bot: Arc<SlackBot>,
+    /// The store the bot's app holds, to look at the outbox.
+    store: Arc<SledStore>,
     clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
 }
@@ -56,12 +60,14 @@ fn in_process(api_url: &str, slack_timeout_ms: &str) -> InProcess {
     let api = SlackWebApi::with_timeouts(&config.api_url, &config.bot_token, config.slack_timeouts)
         .expect("client");
     let dir = tempfile::tempdir().unwrap();
-    let app = App::new(Arc::new(Store::open(dir.path()).unwrap()), chrono_tz::UTC);
+    let store = Arc::new(SledStore::open(dir.path()).unwrap());
+    let app = App::new(store.clone(), chrono_tz::UTC);
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap(),
     ));
     InProcess {
         bot: SlackBot::new(app, clock.clone() as Arc<dyn Clock>, api),
+        store,
         clock,
         _dir: dir,
     }
@@ -89,7 +95,7 @@ impl InProcess {
     /// Starts the scheduler and sender as `serve` does, ticking every 50 ms.
     fn run(&self) -> tokio::sync::watch::Sender<bool> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(run(
+        tokio::spawn(schedule_and_deliver(
             self.bot.clone(),
             Pacing::default(),
             StdDuration::from_millis(50),
@@ -151,10 +157,7 @@ async fn a_post_that_never_answers_times_out_the_others_go_out_and_it_is_retried
         p.clock.advance(Duration::milliseconds(250));
         let sent = posts(&slack).await;
         let to = |who| channels(&sent).iter().filter(|c| **c == who).count();
-        to("U0ANN") >= 2
-            && to("U0BOB") >= 1
-            && to("U0CY") >= 1
-            && p.bot.app().store().outbox_len() == 0
+        to("U0ANN") >= 2 && to("U0BOB") >= 1 && to("U0CY") >= 1 && p.store.outbox_len() == 0
     })
     .await;
     let sent = posts(&slack).await;
@@ -201,12 +204,12 @@ async fn the_scheduler_keeps_claiming_and_measuring_while_a_send_hangs() {
         eventually(|| async { accepted.load(Ordering::SeqCst) >= 1 }).await,
         "ann's summary was claimed and its post started"
     );
-    assert_eq!(p.bot.app().store().outbox_len(), 1);
+    assert_eq!(p.store.outbox_len(), 1);
 
     // Bob's summary falls due while ann's post hangs: the next tick still claims it.
     p.user("bob");
     assert!(
-        eventually(|| async { p.bot.app().store().outbox_len() == 2 }).await,
+        eventually(|| async { p.store.outbox_len() == 2 }).await,
         "bob's summary was never claimed while ann's post hung"
     );
 

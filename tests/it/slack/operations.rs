@@ -5,6 +5,7 @@ use super::{fake_slack, Served, BOT_TOKEN, SECRET};
 use serde_json::{json, Value};
 use std::process::Command;
 use std::time::Duration;
+use twohats::store::prelude::*;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -93,7 +94,7 @@ async fn sigterm_shuts_down_gracefully_and_keeps_acknowledged_writes() {
         served.logs()
     );
     assert!(served.logs().contains("twohats stopped"));
-    let store = twohats::store::Store::open(&served.data_dir.path().join("db"))
+    let store = twohats::store::SledStore::open(&served.data_dir.path().join("db"))
         .expect("the lock is released");
     let scope = twohats::domain::ids::Scope::new(
         twohats::domain::ids::TeamId::parse("T0TEAM").unwrap(),

@@ -7,13 +7,14 @@
 //! only rows a restore accepts. Reasons name fields, never their values.
 
 use super::codec::{decode, CodecError};
-use super::outbox::{LedgerEntry, OutboxItem};
+use super::ledger::LedgerEntry;
 use super::{keys, CHECKINS, DIGESTS, FIRES, ONE_ON_ONES, SEEN_EVENTS, USERS, WINS};
 use crate::domain::checkin::{too_long, CheckIn, Fire, Win};
 use crate::domain::digest::Subscription;
 use crate::domain::ids::{ChannelId, UserId};
 use crate::domain::team::{OneOnOne, MAX_CADENCE_DAYS, MAX_ROSTER};
 use crate::domain::user::UserRecord;
+use crate::store::OutboxItem;
 use serde::de::DeserializeOwned;
 
 /// sled's own tree. twohats never writes it, so nothing reads what it holds: it is copied
@@ -127,7 +128,7 @@ pub(super) fn check_row(tree: &str, key: &[u8], value: &[u8]) -> Result<(), Code
                 Err(CodecError::Invalid("a seen event's time is not 8 bytes"))
             }
         }
-        super::outbox::LEDGER => {
+        super::ledger::LEDGER => {
             let (_, rest) = keys::split_team(key).ok_or(CodecError::Key("no team id"))?;
             let subject = rest.split(|b| *b == 0).next().unwrap_or_default();
             let subject = std::str::from_utf8(subject).unwrap_or_default();
@@ -136,7 +137,7 @@ pub(super) fn check_row(tree: &str, key: &[u8], value: &[u8]) -> Result<(), Code
             }
             decode_checked::<LedgerEntry>(tree, value).map(drop)
         }
-        super::outbox::OUTBOX => {
+        super::ledger::OUTBOX => {
             if key.len() != 8 {
                 return Err(CodecError::Key("an outbox key is an 8-byte id"));
             }

@@ -43,7 +43,7 @@
 //!
 //! # Consistency
 //!
-//! sled gives no snapshot, neither across trees nor within one: [`Store::backup_to`] reads
+//! sled gives no snapshot, neither across trees nor within one: [`SledStore::backup_to`] reads
 //! the trees one after another, in name order (`checkins`, `digests`, `fires`, `ledger`,
 //! `one_on_ones`, `outbox`, `seen_events`, `users`, `wins`), each with a plain iterator.
 //! Taken with nothing else writing (`twohats backup`, which cannot open a store `serve` holds:
@@ -74,7 +74,7 @@
 //!
 //! # Restore
 //!
-//! [`Store::restore_from`] refuses a store that holds any row, then reads and validates the
+//! [`SledStore::restore_from`] refuses a store that holds any row, then reads and validates the
 //! whole backup into memory (a team-sized store fits easily) before writing anything, so bad
 //! input writes nothing. Validating means: lines of at most [`MAX_LINE_BYTES`] (a longer one
 //! is refused by its number without being read whole), every row decoding into its tree's
@@ -88,10 +88,10 @@
 //!
 //! # The file
 //!
-//! [`Store::backup_to_file`] writes a new file beside the target, 0600, syncs it and renames
+//! [`SledStore::backup_to_file`] writes a new file beside the target, 0600, syncs it and renames
 //! it over the target: an existing file is replaced whole (never left half-written, never
 //! keeping a wider mode), and a symlink there is replaced, not followed.
-//! [`Store::backup_to_file_until`] is the same, but gives up (the temporary file removed, the
+//! [`SledStore::backup_to_file_until`] is the same, but gives up (the temporary file removed, the
 //! target untouched) as soon as its `stop` says so: `serve` stops a scheduled backup in
 //! progress when it shuts down.
 //!
@@ -101,7 +101,8 @@
 use super::codec::{CodecError, SCHEMA_VERSION};
 use super::keys::KeyIds;
 use super::valid::check_row;
-use super::{Store, StoreError, META};
+use super::{SledStore, META};
+use crate::store::{Backups, Durability, StoreError};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -250,7 +251,7 @@ struct Parsed {
     rows: usize,
 }
 
-impl Store {
+impl SledStore {
     /// Writes every tree, every row, as JSON lines: a header line, one line per row, a
     /// trailer with the row count. See the module docs for the format, and for what a backup
     /// taken while the store is written holds. The writer is flushed, not synced: sync the
@@ -303,7 +304,7 @@ impl Store {
         Ok(summary)
     }
 
-    /// [`Store::backup_to`] into the file at `path`, readable by its owner only: written
+    /// [`SledStore::backup_to`] into the file at `path`, readable by its owner only: written
     /// beside it under a temporary name (0600), synced, then renamed over `path`, and the
     /// folder synced. Whatever was at `path` — a file with a wider mode, a symlink — is
     /// replaced, never written through; on error it is left as it was.
@@ -311,7 +312,7 @@ impl Store {
         self.backup_to_file_until(path, &|| false)
     }
 
-    /// [`Store::backup_to_file`], given up as soon as `stop` returns true (it is asked before
+    /// [`SledStore::backup_to_file`], given up as soon as `stop` returns true (it is asked before
     /// each block written): the temporary file is removed, `path` left as it was, and the
     /// answer is [`BackupError::Stopped`]. `serve` stops its scheduled backups this way when
     /// it shuts down.
@@ -459,7 +460,7 @@ fn id_floor(backup: &Parsed) -> u64 {
         super::ONE_ON_ONES,
         super::WINS,
         super::FIRES,
-        super::outbox::OUTBOX,
+        super::ledger::OUTBOX,
     ];
     let largest = ID_KEYED
         .iter()
@@ -507,15 +508,15 @@ fn skipped_tree(tree: &str) -> &'static str {
         super::FIRES,
         super::DIGESTS,
         super::SEEN_EVENTS,
-        super::outbox::LEDGER,
-        super::outbox::OUTBOX,
+        super::ledger::LEDGER,
+        super::ledger::OUTBOX,
     ];
     OWN.into_iter().find(|own| *own == tree).unwrap_or("other")
 }
 
 /// How a log line names a row of `tree`.
 fn key_ids<'a>(tree: &str, key: &'a [u8]) -> KeyIds<'a> {
-    if tree == super::outbox::OUTBOX {
+    if tree == super::ledger::OUTBOX {
         KeyIds::Numbered(key)
     } else {
         KeyIds::Prefixed(key)
@@ -768,14 +769,32 @@ fn note_undecodable(list: &mut Option<BackupError>, line: usize, tree: &str, why
     }
 }
 
+impl Backups for SledStore {
+    fn backup_to(&self, out: &mut dyn Write) -> Result<BackupSummary, BackupError> {
+        SledStore::backup_to(self, out)
+    }
+
+    fn backup_to_file_until(
+        &self,
+        path: &Path,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<BackupSummary, BackupError> {
+        SledStore::backup_to_file_until(self, path, stop)
+    }
+
+    fn restore_from(&self, input: &mut dyn BufRead) -> Result<BackupSummary, BackupError> {
+        SledStore::restore_from(self, input)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn temp_store() -> (tempfile::TempDir, Store) {
+    fn temp_store() -> (tempfile::TempDir, SledStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         (dir, store)
     }
 
@@ -1076,7 +1095,7 @@ mod tests {
         let next_id = 1 << 34;
         let dir = tempfile::tempdir().unwrap();
         {
-            let copy = Store::open(dir.path()).unwrap();
+            let copy = SledStore::open(dir.path()).unwrap();
             let backup = format!(
                 "{}\n{{\"end\":true,\"rows\":0}}\n",
                 header_with_next_id(next_id)
@@ -1090,7 +1109,7 @@ mod tests {
             // Still empty: the id base alone doesn't make a store hold data.
             assert!(copy.ensure_empty().is_ok());
         }
-        let reopened = Store::open(dir.path()).unwrap();
+        let reopened = SledStore::open(dir.path()).unwrap();
         assert!(reopened.new_id().unwrap() >= next_id);
         let mut out = Vec::new();
         reopened.backup_to(&mut out).unwrap();

@@ -1,15 +1,18 @@
-//! The scheduler's ledger and outbox.
+//! The scheduler's ledger and outbox in sled: two trees, written together in sled
+//! transactions.
 //!
 //! The ledger says, per (subject, job, local day), that a scheduled message was claimed, and
 //! how it ended. The outbox holds composed messages until they are delivered. Claiming writes
 //! both in one transaction, so a claim never exists without its message, nor a message
 //! without its claim; delivery removes the message and marks the claim sent, again together.
 
-use super::keys::KeyIds;
-use super::{encode_in, keys, Result, Store, StoreError};
+use super::keys::{self, KeyIds};
+use super::{encode_in, SledStore};
 use crate::domain::ids::TeamId;
-use crate::domain::doc::Doc;
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::store::{
+    Claim, Durability, LedgerKey, OutboxItem, QueuedMessage, Result, Scheduled, StoreError,
+};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::transaction::TransactionError;
 use sled::Transactional;
@@ -17,53 +20,10 @@ use sled::Transactional;
 pub(super) const LEDGER: &str = "ledger";
 pub(super) const OUTBOX: &str = "outbox";
 
-/// Which scheduled message, for whom, on which local day.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct LedgerKey(Vec<u8>);
-
-impl LedgerKey {
-    /// `subject` is a user or channel id; `job` a short stable name (`checkin`, `summary`,
-    /// `digest`); `day` the local date the fire was set for.
-    pub fn new(team: &TeamId, subject: &str, job: &str, day: NaiveDate) -> Self {
-        let mut key = keys::team_prefix(team);
-        key.extend_from_slice(subject.as_bytes());
-        key.push(0);
-        key.extend_from_slice(job.as_bytes());
-        key.push(0);
-        key.extend_from_slice(day.format("%Y-%m-%d").to_string().as_bytes());
-        Self(key)
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-/// What became of a claimed message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Claim {
-    /// Composed and waiting in the outbox.
-    Pending,
-    Sent,
-    /// Not sent on purpose (the user was paused).
-    Skipped,
-    /// Slack refused it for good (e.g. `channel_not_found`); logged.
-    Failed,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct LedgerEntry {
     state: Claim,
     at: DateTime<Utc>,
-}
-
-/// A queued message as read, to change it only if nobody else has.
-#[derive(Debug, Clone)]
-pub struct QueuedMessage {
-    pub id: u64,
-    read_as: Vec<u8>,
-    pub item: OutboxItem,
 }
 
 /// Whether a ledger key (`team 0x00 subject 0x00 job 0x00 day`) is a digest's.
@@ -71,45 +31,16 @@ fn is_digest(ledger_key: &[u8]) -> bool {
     ledger_key.split(|b| *b == 0).nth(2) == Some(b"digest".as_slice())
 }
 
-/// A composed message waiting for delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxItem {
-    pub team: TeamId,
-    /// A channel id, or a user id for the app's DM with them.
-    pub channel: String,
-    pub doc: Doc,
-    /// The ledger entry to settle when it is delivered.
-    #[serde(with = "bytes_as_hex")]
-    pub ledger_key: Vec<u8>,
-    pub attempts: u32,
-    /// Not before this instant (backoff, `Retry-After`).
-    pub not_before: DateTime<Utc>,
-    pub created: DateTime<Utc>,
-}
-
-mod bytes_as_hex {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        hex::decode(text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl Store {
+impl Scheduled for SledStore {
     /// Whether a scheduled message was already claimed (whatever became of it).
-    pub fn is_claimed(&self, key: &LedgerKey) -> Result<bool> {
+    fn is_claimed(&self, key: &LedgerKey) -> Result<bool> {
         Ok(self.ledger.contains_key(key.as_bytes())?)
     }
 
     /// Claims a scheduled message: records it in the ledger and, unless it is skipped
     /// (`message` is `None`), queues it in the outbox — atomically. False if it was already
-    /// claimed, in which case nothing is written. Not durable until [`Store::durable`].
-    pub fn claim(
+    /// claimed, in which case nothing is written. Not durable until [`SledStore::durable`].
+    fn claim(
         &self,
         key: &LedgerKey,
         message: Option<&OutboxItem>,
@@ -141,7 +72,7 @@ impl Store {
     /// Messages due at `now`, oldest first, at most `limit`. A message that doesn't decode
     /// is skipped (counted and logged), so it never holds up the others; it stays in the
     /// outbox for an operator to look at.
-    pub fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(u64, OutboxItem)>> {
+    fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(u64, OutboxItem)>> {
         let mut due = Vec::new();
         for row in self.outbox.iter() {
             let (key, value) = row?;
@@ -159,15 +90,15 @@ impl Store {
         Ok(due)
     }
 
-    pub fn outbox_len(&self) -> usize {
+    fn outbox_len(&self) -> usize {
         self.outbox.len()
     }
 
     /// When the oldest unsent message was queued (`None`: the outbox is empty). Usually one
     /// row read: outbox ids are the store's monotonic ids, so the first row is the oldest
     /// claim, however often it has been rescheduled since. A row that doesn't decode is
-    /// skipped, as [`Store::outbox_due`] skips it: it is never sent, so it is not waiting.
-    pub fn outbox_oldest(&self) -> Result<Option<DateTime<Utc>>> {
+    /// skipped, as [`SledStore::outbox_due`] skips it: it is never sent, so it is not waiting.
+    fn outbox_oldest(&self) -> Result<Option<DateTime<Utc>>> {
         for row in self.outbox.iter() {
             let (key, value) = row?;
             if let Ok(item) = self.decode_row::<OutboxItem>(OUTBOX, KeyIds::Numbered(&key), &value)
@@ -181,13 +112,7 @@ impl Store {
     /// Settles a delivered (or finally refused) message: out of the outbox, and the ledger
     /// says how it ended — in one transaction. Durable before it returns, to keep the window
     /// in which a crash could repeat the message as short as one fsync.
-    pub fn settle(
-        &self,
-        id: u64,
-        item: &OutboxItem,
-        outcome: Claim,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
+    fn settle(&self, id: u64, item: &OutboxItem, outcome: Claim, now: DateTime<Utc>) -> Result<()> {
         let entry = encode_in(
             LEDGER,
             &LedgerEntry {
@@ -208,7 +133,7 @@ impl Store {
     /// `item`, onto whatever is queued under `id` now. The message itself may have been
     /// re-composed meanwhile (a `forget` took someone out of a digest) — the sender's stale
     /// copy must not bring it back; and one dropped meanwhile stays dropped.
-    pub fn reschedule(&self, id: u64, item: &OutboxItem) -> Result<()> {
+    fn reschedule(&self, id: u64, item: &OutboxItem) -> Result<()> {
         let key = id.to_be_bytes();
         loop {
             let Some(current) = self.outbox.get(key)? else {
@@ -230,8 +155,8 @@ impl Store {
     }
 
     /// A team's queued digest messages, with the bytes each was read as (for
-    /// [`Store::requeue_if_unchanged`]). Rows that don't decode are skipped.
-    pub fn queued_digests(&self, team: &TeamId) -> Result<Vec<QueuedMessage>> {
+    /// [`SledStore::requeue_if_unchanged`]). Rows that don't decode are skipped.
+    fn queued_digests(&self, team: &TeamId) -> Result<Vec<QueuedMessage>> {
         let mut out = Vec::new();
         for row in self.outbox.iter() {
             let (key, value) = row?;
@@ -257,7 +182,7 @@ impl Store {
     /// skipped) when `None` — only if it is still queued exactly as it was read: one the
     /// sender took meanwhile is its business, and is never put back. Returns whether it
     /// changed anything. Durable before it returns.
-    pub fn requeue_if_unchanged(
+    fn requeue_if_unchanged(
         &self,
         queued: &QueuedMessage,
         replacement: Option<&OutboxItem>,
@@ -294,6 +219,19 @@ impl Store {
         Ok(changed)
     }
 
+    /// How a claimed message ended, if it was claimed.
+    fn claim_state(&self, key: &LedgerKey) -> Result<Option<Claim>> {
+        match self.ledger.get(key.as_bytes())? {
+            Some(v) => Ok(Some(
+                self.decode_row::<LedgerEntry>(LEDGER, KeyIds::Prefixed(key.as_bytes()), &v)?
+                    .state,
+            )),
+            None => Ok(None),
+        }
+    }
+}
+
+impl SledStore {
     /// Removes a user's scheduled messages and their ledger entries (for `forget`): the
     /// ledger keys and the outbox addresses carry the user's id. Returns how many rows.
     pub(super) fn forget_scheduled(&self, team: &TeamId, user: &str) -> Result<usize> {
@@ -324,17 +262,6 @@ impl Store {
         self.ledger.apply_batch(ledger)?;
         self.outbox.apply_batch(outbox)?;
         Ok(n)
-    }
-
-    /// How a claimed message ended, if it was claimed.
-    pub fn claim_state(&self, key: &LedgerKey) -> Result<Option<Claim>> {
-        match self.ledger.get(key.as_bytes())? {
-            Some(v) => Ok(Some(
-                self.decode_row::<LedgerEntry>(LEDGER, KeyIds::Prefixed(key.as_bytes()), &v)?
-                    .state,
-            )),
-            None => Ok(None),
-        }
     }
 }
 
@@ -370,7 +297,8 @@ fn transaction_result<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Duration, TimeZone};
+    use crate::domain::doc::Doc;
+    use chrono::{Duration, NaiveDate, TimeZone};
 
     fn item(team: &TeamId, channel: &str, created: DateTime<Utc>) -> OutboxItem {
         OutboxItem {
@@ -387,7 +315,7 @@ mod tests {
     #[test]
     fn the_oldest_queued_message_is_the_first_claimed_until_it_is_settled() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         assert_eq!(store.outbox_oldest().unwrap(), None);
         let team = TeamId::parse("T0TEAM").unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
