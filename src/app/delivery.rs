@@ -15,7 +15,8 @@
 //! idempotency key).
 
 use super::App;
-use crate::store::{Claim, OutboxItem, StoreError};
+pub use crate::store::OutboxItem;
+use crate::store::{Claim, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 

@@ -9,10 +9,9 @@
 
 use super::bot::SlackBot;
 use super::client::Failure;
-use crate::app::delivery::{Messenger, Pacer, Pacing, Round, SendFailure};
+use crate::app::delivery::{Messenger, OutboxItem, Pacer, Pacing, Round, SendFailure};
 use crate::render::blocks::message_blocks;
 use crate::render::text::plain;
-use crate::store::OutboxItem;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use tokio::runtime::Handle;
