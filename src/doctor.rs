@@ -45,7 +45,7 @@ pub fn manifest_scopes() -> BTreeSet<String> {
 }
 
 /// Runs every check; the environment is read through `var`.
-pub async fn run(var: impl Fn(&str) -> Option<String>) -> Vec<Check> {
+pub async fn checks(var: impl Fn(&str) -> Option<String>) -> Vec<Check> {
     let mut checks = Vec::new();
     let config = match ServeConfig::from_env(var) {
         Ok(c) => c,

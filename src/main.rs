@@ -21,7 +21,7 @@ const MALLOC_ARENAS: libc::c_int = 2;
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
-    match run() {
+    match run_cli() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("twohats: {e:#}");
@@ -43,7 +43,7 @@ fn limit_malloc_arenas() {
     }
 }
 
-fn run() -> anyhow::Result<()> {
+fn run_cli() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logs(matches!(cli.command, Cmd::Serve));
     match cli.command {
@@ -66,7 +66,7 @@ fn run() -> anyhow::Result<()> {
         }
         Cmd::Doctor => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            let checks = runtime.block_on(twohats::doctor::run(|name| std::env::var(name).ok()));
+            let checks = runtime.block_on(twohats::doctor::checks(|name| std::env::var(name).ok()));
             for check in &checks {
                 println!("{check}");
             }
@@ -124,7 +124,7 @@ fn run() -> anyhow::Result<()> {
             if args.demo {
                 session.seed_demo()?;
             }
-            match session.run(stdin.lock(), std::io::stdout().lock(), interactive) {
+            match session.read_until_quit(stdin.lock(), std::io::stdout().lock(), interactive) {
                 // `twohats console < script | head`: the reader left; that's the end, not an error.
                 Err(console::ConsoleError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                 }

@@ -30,7 +30,7 @@ const MAX_PAUSE_DAYS: i64 = 366;
 pub const MAX_ENTRIES_PER_DAY: usize = 50;
 
 impl App {
-    pub(super) fn run(&self, actor: &Actor, command: Command, now: DateTime<Utc>) -> Result<Reply> {
+    pub(super) fn execute(&self, actor: &Actor, command: Command, now: DateTime<Utc>) -> Result<Reply> {
         match command {
             Command::Help { unknown } => Ok(Reply::Help { unknown }),
             Command::CheckinModal => Ok(Reply::CheckinModal),

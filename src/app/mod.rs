@@ -190,7 +190,7 @@ impl App {
         let writes = command.may_write();
         // A store error reads as "had a record": no first contact is claimed on a guess.
         let had_record = !writes || !matches!(self.store.has_user(&actor.scope), Ok(false));
-        match self.run(actor, command, now) {
+        match self.execute(actor, command, now) {
             Ok(reply) => Unflushed {
                 reply,
                 writer: writes.then(|| actor.scope.clone()),

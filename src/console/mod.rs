@@ -80,7 +80,7 @@ impl Session {
     }
 
     /// Reads lines until the end of input or `:quit`; echoes them when not interactive.
-    pub fn run(
+    pub fn read_until_quit(
         &mut self,
         input: impl BufRead,
         mut out: impl Write,

@@ -139,7 +139,7 @@ impl SlackWebApi {
     /// Any JSON-bodied Web API method, with retries.
     pub async fn call(&self, method: &'static str, body: &Value) -> Result<Value, ApiError> {
         self.retrying()
-            .run(method, || async move {
+            .call_with_retries(method, || async move {
                 self.client
                     .open_session(&self.token)
                     .http_session_api
@@ -235,7 +235,7 @@ impl SlackWebApi {
                 last: e.to_string(),
             })?;
         self.retrying()
-            .run("response_url", || {
+            .call_with_retries("response_url", || {
                 let (url, message) = (url.clone(), message.clone());
                 async move { self.client.post_webhook_message(&url, &message).await }
             })
@@ -248,7 +248,7 @@ impl SlackWebApi {
         let req = SlackApiUsersInfoRequest::new(SlackUserId::new(user.to_string()));
         let res = self
             .retrying()
-            .run("users.info", || {
+            .call_with_retries("users.info", || {
                 let req = req.clone();
                 async move { self.client.open_session(&self.token).users_info(&req).await }
             })
@@ -268,7 +268,7 @@ impl SlackWebApi {
             };
             let res = self
                 .retrying()
-                .run("conversations.members", || {
+                .call_with_retries("conversations.members", || {
                     let req = req.clone();
                     async move {
                         self.client
@@ -302,7 +302,7 @@ impl SlackWebApi {
         let req = SlackApiFilesGetUploadUrlExternalRequest::new(filename.to_string(), bytes.len());
         let target = self
             .retrying()
-            .run("files.getUploadURLExternal", || {
+            .call_with_retries("files.getUploadURLExternal", || {
                 let req = req.clone();
                 async move {
                     self.client
@@ -318,7 +318,7 @@ impl SlackWebApi {
             "application/json".into(),
         );
         self.retrying()
-            .run("files.upload", || {
+            .call_with_retries("files.upload", || {
                 let upload = upload.clone();
                 async move {
                     self.client
@@ -336,7 +336,7 @@ impl SlackWebApi {
             .with_channel_id(SlackChannelId::new(channel.to_string()))
             .with_initial_comment(comment.to_string());
         self.retrying()
-            .run("files.completeUploadExternal", || {
+            .call_with_retries("files.completeUploadExternal", || {
                 let complete = complete.clone();
                 async move {
                     self.client
@@ -425,7 +425,7 @@ struct Retrying<'a> {
 
 impl Retrying<'_> {
     /// Runs `attempt` until it succeeds, Slack refuses, or [`MAX_ATTEMPTS`] are used.
-    async fn run<T, F, Fut>(&self, method: &'static str, attempt: F) -> Result<T, ApiError>
+    async fn call_with_retries<T, F, Fut>(&self, method: &'static str, attempt: F) -> Result<T, ApiError>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = ClientResult<T>>,
@@ -485,7 +485,7 @@ mod tests {
             timeout: Duration::from_millis(20),
         };
         let tries = AtomicU32::new(0);
-        let answer = retrying.run("users.info", || {
+        let answer = retrying.call_with_retries("users.info", || {
             let first = tries.fetch_add(1, Ordering::SeqCst) == 0;
             async move {
                 if first {
@@ -517,7 +517,7 @@ mod tests {
             metrics: None,
             timeout: Duration::from_millis(5),
         };
-        let answer = retrying.run("views.publish", || {
+        let answer = retrying.call_with_retries("views.publish", || {
             std::future::pending::<ClientResult<()>>()
         });
         let answer = tokio::time::timeout(Duration::from_secs(30), answer)
