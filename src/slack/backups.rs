@@ -5,7 +5,7 @@
 //! takes, read in UTC), in the format of `twohats backup`, while it goes on serving.
 //!
 //! - **Files** are named `twohats-YYYYMMDDTHHMMSSZ.jsonl` after the fire they are for (UTC),
-//!   so their names sort by time; each is written by [`Store::backup_to_file_until`]: a new
+//!   so their names sort by time; each is written by `App::backup_to_file_until`: a new
 //!   0600 file beside the target, synced, renamed into place, the folder synced.
 //! - **Keeping**: after each backup written, the newest [`KEEP`] files named so stay and
 //!   older ones are deleted, with temporary files a backup cut short left behind. Nothing
@@ -27,7 +27,7 @@
 //! of it since the Unix epoch, at least a second apart so every name is new): for tests and
 //! demos, which cannot wait for a minute's cron.
 //!
-//! What a backup taken while writes go on holds: "Consistency" in `store::backup`.
+//! What a backup taken while writes go on holds: "Consistency" in `store::sled_store::backup`.
 
 use crate::app::{App, BackupError};
 use crate::domain::schedule::ScheduleSpec;
@@ -133,7 +133,7 @@ pub fn fire_of(name: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-/// A temporary file `Store::backup_to_file` leaves when cut short: `.NAME.PID.N.tmp`, NAME
+/// A temporary file `SledStore::backup_to_file` leaves when cut short: `.NAME.PID.N.tmp`, NAME
 /// one of ours.
 fn is_our_temp(name: &str) -> bool {
     let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {

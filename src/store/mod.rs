@@ -165,7 +165,8 @@ pub trait Histories: Send + Sync {
     ) -> Result<Option<CheckIn>>;
     /// 1:1s are ordered by the day they happened, so a back-dated one sorts into place.
     fn add_one_on_one(&self, scope: &Scope, one_on_one: &OneOnOne) -> Result<()>;
-    /// Everything on or after `since`, plus each of `people`'s latest 1:1, oldest first.
+    /// Everything on or after `since`, plus each of `people`'s latest 1:1, oldest day first
+    /// (two on one day in the order they were logged).
     fn one_on_ones_for(
         &self,
         scope: &Scope,
@@ -173,9 +174,11 @@ pub trait Histories: Send + Sync {
         since: NaiveDate,
     ) -> Result<Vec<OneOnOne>>;
     fn add_win(&self, scope: &Scope, win: &Win) -> Result<()>;
+    /// Wins recorded at or after `since`, oldest first.
     fn wins_since(&self, scope: &Scope, since: DateTime<Utc>) -> Result<Vec<Win>>;
     fn last_win(&self, scope: &Scope) -> Result<Option<Win>>;
     fn add_fire(&self, scope: &Scope, fire: &Fire) -> Result<()>;
+    /// Fires recorded at or after `since`, oldest first.
     fn fires_since(&self, scope: &Scope, since: DateTime<Utc>) -> Result<Vec<Fire>>;
 }
 
