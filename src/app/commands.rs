@@ -4,11 +4,12 @@
 //! reply before it.
 
 use super::{Actor, App, AppError, Reply, TeamChange};
-use crate::command::{Command, CommandName, DigestAction, JobKind, PauseSpec, QuickCheckin};
+use crate::command::{Command, CommandName, DigestAction, PauseSpec, QuickCheckin};
 use crate::domain::balance::{day_shares, week_balance};
 use crate::domain::checkin::{CheckIn, Fire, FireKind, Win};
 use crate::domain::digest::{default_digest_schedule, Subscription, MAX_OWNED_SUBSCRIPTIONS};
 use crate::domain::ids::{ChannelRef, Person};
+use crate::domain::job::JobKind;
 use crate::domain::nudge::Nudge;
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::summary::fires_in_week;

@@ -1,9 +1,10 @@
 //! What a use case answers: data, not words. `render` turns it into Block Kit or text.
 
-use crate::command::{CommandName, JobKind};
+use crate::command::CommandName;
 use crate::domain::balance::WeekBalance;
 use crate::domain::checkin::{CheckIn, FireKind};
 use crate::domain::ids::{ChannelRef, Person};
+use crate::domain::job::JobKind;
 use crate::domain::nudge::{Nudge, NudgeKind};
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::summary::Summary;

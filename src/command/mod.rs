@@ -11,6 +11,9 @@ pub use usage::{help_text, usage, CommandName};
 
 use crate::domain::checkin::{EngKind, FireKind};
 use crate::domain::ids::{ChannelRef, Person};
+// `Command::Schedule` names a job; re-exported so code written against the old path (before
+// the job kinds moved to the domain) still compiles.
+pub use crate::domain::job::JobKind;
 use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
 use chrono::NaiveDate;
@@ -115,14 +118,6 @@ pub struct QuickCheckin {
     pub fires: Vec<FireKind>,
     pub kinds: Vec<EngKind>,
     pub note: Option<String>,
-}
-
-/// The per-user scheduled jobs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobKind {
-    Checkin,
-    Summary,
 }
 
 /// How long a pause lasts.

@@ -9,9 +9,10 @@
 //! belong to the app layer; this module only decides what the user asked for.
 
 use super::usage::CommandName;
-use super::{Command, DigestAction, JobKind, PauseSpec, QuickCheckin};
+use super::{Command, DigestAction, PauseSpec, QuickCheckin};
 use crate::domain::checkin::{EngKind, FireKind, MAX_TEXT_CHARS};
 use crate::domain::ids::{ChannelId, ChannelRef, Person, UserId};
+use crate::domain::job::JobKind;
 use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
 use chrono::NaiveDate;

@@ -51,8 +51,8 @@ fn still_relevant(relevance: Relevance, fire: &Fire, now: DateTime<Utc>, tz: Tz)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::JobKind;
     use crate::domain::digest::default_digest_schedule;
+    use crate::domain::job::JobKind;
     use crate::domain::user::default_schedule;
     use chrono::{Datelike, Duration, NaiveDate, TimeZone, Weekday};
     use proptest::prelude::*;

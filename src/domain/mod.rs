@@ -6,6 +6,7 @@ pub mod checkin;
 pub mod digest;
 pub mod due;
 pub mod ids;
+pub mod job;
 pub mod nudge;
 pub mod schedule;
 pub mod summary;

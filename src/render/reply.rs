@@ -3,9 +3,10 @@
 use super::summary::{report_line, summary_doc};
 use super::{escape, nudge, Doc};
 use crate::app::{Reply, TeamChange};
-use crate::command::{help_text, usage, JobKind};
+use crate::command::{help_text, usage};
 use crate::domain::checkin::FireKind;
 use crate::domain::ids::Person;
+use crate::domain::job::JobKind;
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::week::short_date;
 use chrono::DateTime;

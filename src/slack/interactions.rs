@@ -6,9 +6,10 @@
 
 use super::bot::{actor, ephemeral_reply, Ack, RequestError, SlackBot};
 use crate::app::Reply;
-use crate::command::{Command, JobKind, QuickCheckin};
+use crate::command::{Command, QuickCheckin};
 use crate::domain::checkin::{EngKind, FireKind, MAX_TEXT_CHARS};
 use crate::domain::ids::{Person, UserId};
+use crate::domain::job::JobKind;
 use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::week::local_date;

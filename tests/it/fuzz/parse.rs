@@ -8,10 +8,11 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use proptest::sample::select;
 use twohats::command::{
-    parse, Command, CommandName, DigestAction, JobKind, ParseError, PauseSpec, QuickCheckin,
+    parse, Command, CommandName, DigestAction, ParseError, PauseSpec, QuickCheckin,
 };
 use twohats::domain::checkin::{EngKind, FireKind, MAX_TEXT_CHARS};
 use twohats::domain::ids::{ChannelId, ChannelRef, Person, UserId};
+use twohats::domain::job::JobKind;
 use twohats::domain::nudge::NudgeKind;
 use twohats::domain::schedule::ScheduleSpec;
 
