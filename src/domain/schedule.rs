@@ -23,9 +23,10 @@ pub struct ScheduleSpec {
     cron: String,
 }
 
-/// One firing of a schedule: the local wall-clock time it was set for, and the instant.
+/// When a schedule fires once: the local wall-clock time it was set for, and the instant.
+/// (Not to be confused with `checkin::Fire`, an incident the user is fighting.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fire {
+pub struct FireTime {
     pub local: chrono::NaiveDateTime,
     pub at: DateTime<Utc>,
 }
@@ -165,7 +166,7 @@ impl ScheduleSpec {
     /// `tz`. Where that wall-clock time did not exist (a DST gap), it fires at the first
     /// instant after the gap; where it happened twice, at the first — so each scheduled local
     /// time fires exactly once, whatever the clocks did.
-    pub fn latest_fire(&self, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<Fire> {
+    pub fn latest_fire(&self, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<FireTime> {
         let schedule = cron::Schedule::from_str(&self.cron).ok()?;
         // Evaluate the cron on naive local time (as if the zone were UTC), then map back:
         // the cron crate itself would drop a nonexistent local time.
@@ -184,7 +185,7 @@ impl ScheduleSpec {
         };
         let at = at.with_timezone(&Utc);
         // A gap-shifted fire can land a little after `now`; it isn't due yet.
-        (at <= now).then_some(Fire { local, at })
+        (at <= now).then_some(FireTime { local, at })
     }
 
     /// A short human description: `Fridays at 16:00`, `weekdays at 17:00`, ``cron `0 16 * * 5` ``.
