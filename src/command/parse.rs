@@ -10,6 +10,7 @@
 
 use super::usage::CommandName;
 use super::{Command, DigestAction, PauseSpec, QuickCheckin};
+use crate::domain::echo::{echo, printable};
 use crate::domain::checkin::{EngKind, FireKind, MAX_TEXT_CHARS};
 use crate::domain::ids::{ChannelId, ChannelRef, Person, UserId};
 use crate::domain::job::JobKind;
@@ -165,28 +166,6 @@ fn unescape(text: &str) -> String {
     text.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
-}
-
-/// Shortens user text before it is quoted in a message, without what would break out of
-/// the code span it is quoted in (a backtick) or out of the line (control characters: a NUL,
-/// a newline, a terminal escape in the console).
-fn echo(text: &str) -> String {
-    printable(&truncate(text, 30).replace('`', "'"))
-}
-
-/// `text` with control characters as `�`: a message quotes user text in one line.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    let mut out: String = text.chars().take(max).collect();
-    if text.chars().nth(max).is_some() {
-        out.push('…');
-    }
-    out
 }
 
 fn capitalized(text: &str) -> String {
@@ -901,7 +880,7 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(word, format!("{}…", "é".repeat(30)));
+        assert_eq!(word, format!("{}…", "é".repeat(40)));
     }
 
     // ---- checkin ----

@@ -5,6 +5,7 @@ pub mod balance;
 pub mod checkin;
 pub mod digest;
 pub mod due;
+pub mod echo;
 pub mod ids;
 pub mod job;
 pub mod nudge;

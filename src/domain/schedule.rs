@@ -9,6 +9,7 @@
 //! a time that does not exist that day (02:30 when clocks jump from 02:00 to 03:00) is
 //! skipped, and a time that happens twice fires once, at its first occurrence.
 
+use crate::domain::echo::echo;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc, Weekday};
 use std::collections::BTreeSet;
 use std::str::FromStr;
@@ -207,25 +208,6 @@ impl ScheduleSpec {
             cron: format!("0 {minute} {hour} * * {}", days.cron_field()),
         }
     }
-}
-
-/// Shortens user text before it is quoted in a message, without what would break out of the
-/// code span (a backtick) or the line (control characters, e.g. a NUL or a terminal escape).
-fn echo(text: &str) -> String {
-    const MAX: usize = 40;
-    let mut out: String = text
-        .chars()
-        .take(MAX)
-        .map(|c| match c {
-            '`' => '\'',
-            c if c.is_control() => '\u{fffd}',
-            c => c,
-        })
-        .collect();
-    if text.chars().nth(MAX).is_some() {
-        out.push('…');
-    }
-    out
 }
 
 // ---- the friendly form: `<days> HH:MM` ----
