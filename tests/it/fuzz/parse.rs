@@ -482,7 +482,7 @@ fn check_command(command: &Command) -> Result<(), TestCaseError> {
         Command::Help {
             unknown: Some(word),
         } => {
-            prop_assert!(!word.is_empty() && word.chars().count() <= 31, "{:?}", word);
+            prop_assert!(!word.is_empty() && word.chars().count() <= 41, "{:?}", word);
             // The help quotes it in a code span.
             prop_assert!(
                 !word.contains('`') && !word.contains(char::is_control),
