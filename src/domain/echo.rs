@@ -43,7 +43,10 @@ mod tests {
 
     #[test]
     fn backticks_and_control_characters_stay_out() {
-        assert_eq!(echo("a`b\u{7}\n\u{1b}[2J"), "a'b\u{fffd}\u{fffd}\u{fffd}[2J");
+        assert_eq!(
+            echo("a`b\u{7}\n\u{1b}[2J"),
+            "a'b\u{fffd}\u{fffd}\u{fffd}[2J"
+        );
         assert_eq!(printable("x\0y"), "x\u{fffd}y");
     }
 }
