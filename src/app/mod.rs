@@ -20,6 +20,7 @@ pub use reply::{Home, Reply, TeamChange};
 
 use crate::command::{parse, CommandName};
 use crate::domain::ids::{ChannelId, Scope};
+use crate::domain::values::Field;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -114,6 +115,7 @@ pub enum AppError {
     Rejected {
         message: String,
         usage: Option<CommandName>,
+        field: Option<Field>,
     },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -126,6 +128,19 @@ impl AppError {
         AppError::Rejected {
             message: message.into(),
             usage: Some(usage),
+            field: None,
+        }
+    }
+
+    /// The refusal, about one input (a form shows it under that field).
+    fn about(self, at_fault: Field) -> Self {
+        match self {
+            AppError::Rejected { message, usage, .. } => AppError::Rejected {
+                message,
+                usage,
+                field: Some(at_fault),
+            },
+            other => other,
         }
     }
 }
@@ -163,6 +178,7 @@ impl App {
             Err(e) => Unflushed::read_only(Reply::Invalid {
                 message: e.message,
                 usage: e.command,
+                field: e.field,
             }),
         }
     }
@@ -181,9 +197,15 @@ impl App {
                 writer: writes.then(|| actor.scope.clone()),
             },
             // A refusal stored nothing and promises nothing: no flush to wait for.
-            Err(AppError::Rejected { message, usage }) => {
-                Unflushed::read_only(Reply::Invalid { message, usage })
-            }
+            Err(AppError::Rejected {
+                message,
+                usage,
+                field,
+            }) => Unflushed::read_only(Reply::Invalid {
+                message,
+                usage,
+                field,
+            }),
             Err(e) => {
                 // Ids only: notes and names never reach the logs.
                 tracing::error!(team = %actor.scope.team, user = %actor.scope.user, error = %e, "command failed");

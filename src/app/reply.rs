@@ -10,6 +10,7 @@ use crate::domain::schedule::ScheduleSpec;
 use crate::domain::summary::Summary;
 use crate::domain::team::ReportStatus;
 use crate::domain::user::{CriticalPath, UserRecord};
+use crate::domain::values::Field;
 use crate::store::Forgotten;
 use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
@@ -23,6 +24,8 @@ pub enum Reply {
     Invalid {
         message: String,
         usage: Option<CommandName>,
+        /// The input at fault, when it is one: a form shows the message there.
+        field: Option<Field>,
     },
     /// Something failed on our side; nothing was stored.
     Failed,

@@ -16,6 +16,7 @@ use crate::domain::ids::{ChannelRef, Person};
 pub use crate::domain::job::JobKind;
 use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
+use crate::domain::values::{Energy, Note, Percent};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
@@ -55,7 +56,7 @@ pub enum Command {
     /// `summary`.
     Summary,
     /// `target <eng%>`.
-    Target(u8),
+    Target(Percent),
     /// `tz <IANA zone>`.
     Tz(Tz),
     /// `schedule checkin|summary <when>`; `spec` is `None` for `off`.
@@ -109,15 +110,16 @@ impl Command {
     }
 }
 
-/// A quick check-in typed after `/tlm checkin`.
+/// A quick check-in typed after `/tlm checkin`, or submitted from the check-in modal. The
+/// typed fields can only hold values their constructors accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct QuickCheckin {
-    pub eng_pct: u8,
-    pub energy: Option<u8>,
+    pub eng_pct: Percent,
+    pub energy: Option<Energy>,
     pub critical_path: bool,
     pub fires: Vec<FireKind>,
     pub kinds: Vec<EngKind>,
-    pub note: Option<String>,
+    pub note: Option<Note>,
 }
 
 /// How long a pause lasts.

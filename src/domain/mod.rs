@@ -13,4 +13,5 @@ pub mod schedule;
 pub mod summary;
 pub mod team;
 pub mod user;
+pub mod values;
 pub mod week;

@@ -25,7 +25,11 @@ pub fn reply_doc(reply: &Reply) -> Doc {
             }
             doc.section(help_text())
         }
-        Reply::Invalid { message, usage: name } => {
+        Reply::Invalid {
+            message,
+            usage: name,
+            ..
+        } => {
             let mut doc = Doc::line(message.clone());
             if let Some(name) = name {
                 doc = doc.context(usage(*name));

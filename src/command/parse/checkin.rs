@@ -1,18 +1,18 @@
 //! `checkin`, `cp` and `fire`: what the user's own day was like.
 
-use super::values::{choices, names, percent};
+use super::values::{choices, names};
 use super::words::{capitalized, is, unescape, Input};
 use super::ParseError;
 use crate::command::{Command, QuickCheckin};
 use crate::domain::checkin::{EngKind, FireKind};
 use crate::domain::echo::echo;
+use crate::domain::values::{check_length, Energy, Field, Note, Percent};
 
 pub(super) fn checkin(input: &Input<'_>) -> Result<Command, ParseError> {
     let Some((eng, options)) = input.words.split_first() else {
         return Ok(Command::CheckinModal);
     };
-    let eng_pct =
-        percent(eng.text, "the engineering share of your day", "60").map_err(|m| input.error(m))?;
+    let eng_pct = Percent::parse(eng.text, Field::EngPct).map_err(|r| input.refused(r))?;
     let mut checkin = QuickCheckin {
         eng_pct,
         ..QuickCheckin::default()
@@ -35,22 +35,13 @@ pub(super) fn checkin(input: &Input<'_>) -> Result<Command, ParseError> {
         let Some((key, value)) = word.text.split_once('=').filter(|(k, _)| is_option_word(k))
         else {
             // The first word that isn't an option starts the note.
-            let note = input.rest_from(word);
-            input.check_length("A note", note)?;
-            checkin.note = Some(unescape(note));
+            checkin.note = Some(parse_note(input, input.rest_from(word))?);
             break;
         };
         match key.to_ascii_lowercase().as_str() {
             "energy" => {
                 once("energy")?;
-                let energy = value.parse::<u8>().ok().filter(|e| (1..=5).contains(e));
-                let Some(energy) = energy.filter(|_| value.bytes().all(|b| b.is_ascii_digit()))
-                else {
-                    return input.fail(format!(
-                        "`{}` won't do: energy goes from 1 (running on empty) to 5 (plenty left).",
-                        echo(word.text)
-                    ));
-                };
+                let energy = Energy::parse(value, word.text).map_err(|r| input.refused(r))?;
                 checkin.energy = Some(energy);
             }
             "fire" | "fires" => {
@@ -79,8 +70,7 @@ pub(super) fn checkin(input: &Input<'_>) -> Result<Command, ParseError> {
                     .get(key.len() + 1..)
                     .unwrap_or_default()
                     .trim();
-                input.check_length("A note", note)?;
-                checkin.note = Some(unescape(note)).filter(|n| !n.is_empty());
+                checkin.note = Some(parse_note(input, note)?).filter(|n| !n.as_str().is_empty());
                 break;
             }
             _ => {
@@ -93,6 +83,12 @@ pub(super) fn checkin(input: &Input<'_>) -> Result<Command, ParseError> {
         }
     }
     Ok(Command::Checkin(checkin))
+}
+
+/// The note as sent, capped before it is unescaped, as the other free text is.
+fn parse_note(input: &Input<'_>, sent: &str) -> Result<Note, ParseError> {
+    check_length("A note", sent).map_err(|m| input.error_on(Field::Note, m))?;
+    Note::new(unescape(sent)).map_err(|r| input.refused(r))
 }
 
 /// `energy=2` looks like an option; `2+2=4` or `=)` start a note.
@@ -165,12 +161,12 @@ mod tests {
         assert_eq!(
             ok("checkin 60% energy=2 cp fire=incident,people kind=review,Pairing migrating  auth, again"),
             Command::Checkin(QuickCheckin {
-                eng_pct: 60,
-                energy: Some(2),
+                eng_pct: pct(60),
+                energy: Some(energy(2)),
                 critical_path: true,
                 fires: vec![FireKind::Incident, FireKind::People],
                 kinds: vec![EngKind::Review, EngKind::Pairing],
-                note: Some("migrating  auth, again".into()),
+                note: Some(note("migrating  auth, again")),
             })
         );
     }
@@ -178,14 +174,14 @@ mod tests {
     #[test]
     fn checkin_with_just_a_number() {
         let expected = QuickCheckin {
-            eng_pct: 0,
+            eng_pct: pct(0),
             ..QuickCheckin::default()
         };
         assert_eq!(ok("checkin 0"), Command::Checkin(expected));
         let Command::Checkin(full) = ok("checkin 100%") else {
             panic!()
         };
-        assert_eq!(full.eng_pct, 100);
+        assert_eq!(full.eng_pct.get(), 100);
     }
 
     #[test]
@@ -193,9 +189,15 @@ mod tests {
         let Command::Checkin(c) = ok("checkin 40 cp energy=5 mentoring\tcarol\n2+2=4 cp") else {
             panic!()
         };
-        assert_eq!((c.energy, c.critical_path), (Some(5), true));
+        assert_eq!(
+            (c.energy.map(Energy::get), c.critical_path),
+            (Some(5), true)
+        );
         // Once the note starts, `cp` and `=` are just words in it.
-        assert_eq!(c.note.as_deref(), Some("mentoring\tcarol\n2+2=4 cp"));
+        assert_eq!(
+            c.note.as_ref().map(Note::as_str),
+            Some("mentoring\tcarol\n2+2=4 cp")
+        );
     }
 
     #[test]
@@ -204,7 +206,7 @@ mod tests {
             panic!()
         };
         assert_eq!(c.fires, vec![FireKind::People]);
-        assert_eq!(c.note.as_deref(), Some("on call"));
+        assert_eq!(c.note.as_ref().map(Note::as_str), Some("on call"));
     }
 
     #[test]
@@ -213,7 +215,7 @@ mod tests {
         let Command::Checkin(c) = ok(&format!("checkin 50 {note}")) else {
             panic!()
         };
-        assert_eq!(c.note, Some(note));
+        assert_eq!(c.note.map(Note::into_string), Some(note));
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod words;
 
 use crate::command::{Command, CommandName};
 use crate::domain::echo::echo;
+use crate::domain::values::Field;
 use checkin::{checkin, cp, fire};
 use settings::{digest, forget, pause, schedule, snooze, target, tz};
 use std::fmt;
@@ -33,6 +34,8 @@ pub struct ParseError {
     pub command: Option<CommandName>,
     /// One short, specific sentence in Slack mrkdwn.
     pub message: String,
+    /// The input at fault, when the message is about one (a form shows it there).
+    pub field: Option<Field>,
 }
 
 impl fmt::Display for ParseError {
@@ -88,7 +91,20 @@ mod testing {
     pub(super) use crate::command::{Command, CommandName};
     use crate::domain::ids::{Person, UserId};
     use crate::domain::schedule::ScheduleSpec;
+    pub(super) use crate::domain::values::{Energy, Field, Note, Percent};
     use chrono::NaiveDate;
+
+    pub(super) fn pct(value: u8) -> Percent {
+        Percent::new(value, Field::EngPct).unwrap()
+    }
+
+    pub(super) fn energy(value: u8) -> Energy {
+        Energy::parse(&value.to_string(), "").unwrap()
+    }
+
+    pub(super) fn note(text: &str) -> Note {
+        Note::new(text).unwrap()
+    }
 
     pub(super) fn ok(text: &str) -> Command {
         parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
@@ -208,6 +224,32 @@ mod tests {
                 unknown: Some("a'b\u{fffd}".into())
             }
         );
+    }
+
+    #[test]
+    fn refusals_about_one_input_name_it() {
+        let field = |text: &str| parse(text).unwrap_err().field;
+        assert_eq!(field("checkin 101"), Some(Field::EngPct));
+        assert_eq!(field("checkin 60 energy=9"), Some(Field::Energy));
+        let long_note = format!("checkin 60 {}", "x".repeat(501));
+        assert_eq!(field(&long_note), Some(Field::Note));
+        assert_eq!(
+            field(&format!("checkin 60 note={}", "x".repeat(501))),
+            Some(Field::Note)
+        );
+        assert_eq!(field("1on1 bob"), Some(Field::With));
+        assert_eq!(field("1on1"), Some(Field::With));
+        assert_eq!(field("1on1 <@U1> 2026-02-30"), Some(Field::Date));
+        assert_eq!(field("target lots"), Some(Field::Target));
+        assert_eq!(field("tz Mars/Olympus"), Some(Field::Tz));
+        assert_eq!(
+            field("schedule checkin fri 25:00"),
+            Some(Field::CheckinSchedule)
+        );
+        assert_eq!(field("schedule summary"), Some(Field::SummarySchedule));
+        // What isn't about one input names none.
+        assert_eq!(field("checkin 60 fire=flood"), None);
+        assert_eq!(field("team list"), None);
     }
 
     #[test]

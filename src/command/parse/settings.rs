@@ -1,7 +1,7 @@
 //! `target`, `tz`, `schedule`, `pause`, `digest`, `snooze` and `forget`: how and when
 //! twohats talks to the user, and their data.
 
-use super::values::{channel, choices, date, percent, span, span_days, Unit};
+use super::values::{channel, choices, date, span, span_days, Unit};
 use super::words::{is, Input};
 use super::ParseError;
 use crate::command::{Command, DigestAction, PauseSpec};
@@ -9,24 +9,27 @@ use crate::domain::echo::{echo, printable};
 use crate::domain::job::JobKind;
 use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
+use crate::domain::values::{Field, Percent};
 use chrono_tz::Tz;
 use std::str::FromStr;
 
 pub(super) fn target(input: &Input<'_>) -> Result<Command, ParseError> {
     let [value] = input.words else {
-        return input.fail(
+        return input.fail_on(
+            Field::Target,
             "Give your target engineering share as one number from 0 to 100, like `/tlm target 80`.",
         );
     };
-    let pct =
-        percent(value.text, "your target engineering share", "80").map_err(|m| input.error(m))?;
+    let pct = Percent::parse(value.text, Field::Target).map_err(|r| input.refused(r))?;
     Ok(Command::Target(pct))
 }
 
 pub(super) fn tz(input: &Input<'_>) -> Result<Command, ParseError> {
     if input.words.is_empty() {
-        return input
-            .fail("Which time zone? Use an IANA name like `Europe/Berlin` or `America/New_York`.");
+        return input.fail_on(
+            Field::Tz,
+            "Which time zone? Use an IANA name like `Europe/Berlin` or `America/New_York`.",
+        );
     }
     // `America/New York` is a fair guess at `America/New_York`.
     let name = input
@@ -52,12 +55,12 @@ pub(super) fn tz(input: &Input<'_>) -> Result<Command, ParseError> {
             .is_some_and(|c| c.eq_ignore_ascii_case(&name))
     });
     match city {
-        Some(zone) => input.fail(format!(
+        Some(zone) => input.fail_on(Field::Tz, format!(
             "`{}` isn't an IANA time zone name: did you mean `{}`?",
             echo(&name),
             zone.name()
         )),
-        None => input.fail(format!(
+        None => input.fail_on(Field::Tz, format!(
             "`{}` isn't an IANA time zone name: use one like `Europe/Berlin` or `America/New_York`.",
             echo(&name)
         )),
@@ -79,22 +82,24 @@ pub(super) fn schedule(input: &Input<'_>) -> Result<Command, ParseError> {
             echo(job.text)
         ));
     };
-    let word = match job {
-        JobKind::Checkin => "checkin",
-        JobKind::Summary => "summary",
+    let (word, field) = match job {
+        JobKind::Checkin => ("checkin", Field::CheckinSchedule),
+        JobKind::Summary => ("summary", Field::SummarySchedule),
     };
-    let spec = match when {
-        [] => {
-            return input.fail(format!(
-                "When? Like `/tlm schedule {word} fri 16:00`, or `/tlm schedule {word} off`."
-            ))
-        }
-        [off] if is(off, "off") => None,
-        [first, ..] => Some(
-            ScheduleSpec::parse(input.rest_from(first))
-                .map_err(|e| input.error(printable(&e.to_string())))?,
-        ),
-    };
+    let spec =
+        match when {
+            [] => return input.fail_on(
+                field,
+                format!(
+                    "When? Like `/tlm schedule {word} fri 16:00`, or `/tlm schedule {word} off`."
+                ),
+            ),
+            [off] if is(off, "off") => None,
+            [first, ..] => Some(
+                ScheduleSpec::parse(input.rest_from(first))
+                    .map_err(|e| input.error_on(field, printable(&e.to_string())))?,
+            ),
+        };
     Ok(Command::Schedule { job, spec })
 }
 
@@ -226,8 +231,8 @@ mod tests {
 
     #[test]
     fn target_with_and_without_percent() {
-        assert_eq!(ok("target 80"), Command::Target(80));
-        assert_eq!(ok("target 35%"), Command::Target(35));
+        assert_eq!(ok("target 80"), Command::Target(pct(80)));
+        assert_eq!(ok("target 35%"), Command::Target(pct(35)));
     }
 
     #[test]

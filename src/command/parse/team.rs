@@ -6,15 +6,19 @@ use super::ParseError;
 use crate::command::Command;
 use crate::domain::echo::echo;
 use crate::domain::ids::Person;
+use crate::domain::values::Field;
 
 pub(super) fn one_on_one(input: &Input<'_>) -> Result<Command, ParseError> {
     let Some((who, rest)) = input.words.split_first() else {
-        return input.fail("Who was the 1:1 with? Mention them, like `/tlm 1on1 @bob`.");
+        return input.fail_on(
+            Field::With,
+            "Who was the 1:1 with? Mention them, like `/tlm 1on1 @bob`.",
+        );
     };
-    let with = person(who.text).map_err(|m| input.error(m))?;
+    let with = person(who.text).map_err(|m| input.error_on(Field::With, m))?;
     let date = match rest {
         [] => None,
-        [day] => Some(date(day.text).map_err(|m| input.error(m))?),
+        [day] => Some(date(day.text).map_err(|m| input.error_on(Field::Date, m))?),
         [_, extra, ..] => {
             return input.fail(format!(
                 "`{}` is one word too many: a 1:1 takes a person and, optionally, a date.",

@@ -1,37 +1,12 @@
-//! Value parsers the commands share: percentages, people, channels, dates, lengths of time,
-//! and comma lists of names. Each returns the message for the caller to attach, so the
-//! refusal names the command the value was typed for.
+//! Value parsers the commands share: people, channels, dates, lengths of time, and comma
+//! lists of names (percentages, energy and notes are `domain::values`, shared with the
+//! modals). Each returns the message for the caller to attach, so the refusal names the
+//! command the value was typed for.
 
 use super::words::Word;
 use crate::domain::echo::echo;
 use crate::domain::ids::{ChannelId, ChannelRef, Person, UserId};
 use chrono::NaiveDate;
-
-/// `60` or `60%`, 0-100. `what` and `example` make the message fit the command.
-pub(super) fn percent(text: &str, what: &str, example: &str) -> Result<u8, String> {
-    let number = text.strip_suffix('%').unwrap_or(text);
-    let digits = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
-    if digits {
-        if let Ok(n @ 0..=100) = number.parse::<u8>() {
-            return Ok(n);
-        }
-    }
-    let numeric = number.bytes().any(|b| b.is_ascii_digit())
-        && number
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b"+-.,".contains(&b));
-    if digits || numeric {
-        Err(format!(
-            "`{}` won't do: {what} is a whole number between 0 and 100.",
-            echo(text)
-        ))
-    } else {
-        Err(format!(
-            "`{}` isn't a number: give {what} as 0-100, like `{example}`.",
-            echo(text)
-        ))
-    }
-}
 
 /// `<@U123|bob>` or `<@U123>`.
 pub(super) fn person(text: &str) -> Result<Person, String> {

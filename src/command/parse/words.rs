@@ -3,8 +3,8 @@
 
 use super::ParseError;
 use crate::command::CommandName;
-use crate::domain::checkin::MAX_TEXT_CHARS;
 use crate::domain::echo::echo;
+use crate::domain::values::{check_length, Field, Refusal};
 
 /// A word of the text and its byte offset, so free text can be taken verbatim from there.
 #[derive(Debug, Clone, Copy)]
@@ -52,11 +52,33 @@ impl<'a> Input<'a> {
         ParseError {
             command: Some(self.name),
             message: message.into(),
+            field: None,
         }
     }
 
     pub(super) fn fail<T>(&self, message: impl Into<String>) -> Result<T, ParseError> {
         Err(self.error(message))
+    }
+
+    /// A refusal about one input, which a form can show under that field.
+    pub(super) fn error_on(&self, field: Field, message: impl Into<String>) -> ParseError {
+        ParseError {
+            field: Some(field),
+            ..self.error(message)
+        }
+    }
+
+    pub(super) fn fail_on<T>(
+        &self,
+        field: Field,
+        message: impl Into<String>,
+    ) -> Result<T, ParseError> {
+        Err(self.error_on(field, message))
+    }
+
+    /// A value's own refusal, for this command.
+    pub(super) fn refused(&self, refusal: Refusal) -> ParseError {
+        self.error_on(refusal.field, refusal.message)
     }
 
     /// The original text from `word` to the end, inner spacing kept.
@@ -75,16 +97,10 @@ impl<'a> Input<'a> {
         }
     }
 
-    /// Free text is capped so summaries that quote it stay inside Slack's limits.
+    /// Free text is counted as Slack sent it, entities and all, as the renderer will send
+    /// it back.
     pub(super) fn check_length(&self, what: &str, text: &str) -> Result<(), ParseError> {
-        let count = text.chars().count();
-        if count > MAX_TEXT_CHARS {
-            return self.fail(format!(
-                "{what} can be up to {MAX_TEXT_CHARS} characters, and this one is {count}: \
-                 could you shorten it?"
-            ));
-        }
-        Ok(())
+        check_length(what, text).map_err(|m| self.error(m))
     }
 }
 
