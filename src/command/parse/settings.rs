@@ -86,20 +86,21 @@ pub(super) fn schedule(input: &Input<'_>) -> Result<Command, ParseError> {
         JobKind::Checkin => ("checkin", Field::CheckinSchedule),
         JobKind::Summary => ("summary", Field::SummarySchedule),
     };
-    let spec =
-        match when {
-            [] => return input.fail_on(
+    let spec = match when {
+        [] => {
+            return input.fail_on(
                 field,
                 format!(
                     "When? Like `/tlm schedule {word} fri 16:00`, or `/tlm schedule {word} off`."
                 ),
-            ),
-            [off] if is(off, "off") => None,
-            [first, ..] => Some(
-                ScheduleSpec::parse(input.rest_from(first))
-                    .map_err(|e| input.error_on(field, printable(&e.to_string())))?,
-            ),
-        };
+            )
+        }
+        [off] if is(off, "off") => None,
+        [first, ..] => Some(
+            ScheduleSpec::parse(input.rest_from(first))
+                .map_err(|e| input.error_on(field, printable(&e.to_string())))?,
+        ),
+    };
     Ok(Command::Schedule { job, spec })
 }
 
