@@ -1,15 +1,17 @@
 //! What a use case answers: data, not words. `app` produces these, `render` turns them into
 //! Block Kit or text; they live below both so that `render` never imports `app`.
 
-use crate::command::{CommandName, JobKind};
+use crate::command::CommandName;
 use crate::domain::balance::WeekBalance;
 use crate::domain::checkin::{CheckIn, FireKind};
 use crate::domain::ids::{ChannelRef, Person};
+use crate::domain::job::JobKind;
 use crate::domain::nudge::{Nudge, NudgeKind};
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::summary::Summary;
 use crate::domain::team::ReportStatus;
 use crate::domain::user::{CriticalPath, UserRecord};
+use crate::domain::values::Field;
 use crate::store::Forgotten;
 use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
@@ -23,6 +25,8 @@ pub enum Reply {
     Invalid {
         message: String,
         usage: Option<CommandName>,
+        /// The input at fault, when it is one: a form shows the message there.
+        field: Option<Field>,
     },
     /// Something failed on our side; nothing was stored.
     Failed,

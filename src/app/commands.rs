@@ -4,16 +4,18 @@
 //! reply before it.
 
 use super::{Actor, App, AppError, Reply, TeamChange};
-use crate::command::{Command, CommandName, DigestAction, JobKind, PauseSpec, QuickCheckin};
+use crate::command::{Command, CommandName, DigestAction, PauseSpec, QuickCheckin};
 use crate::domain::balance::{day_shares, week_balance};
 use crate::domain::checkin::{CheckIn, Fire, FireKind, Win};
 use crate::domain::digest::{default_digest_schedule, Subscription, MAX_OWNED_SUBSCRIPTIONS};
 use crate::domain::ids::{ChannelRef, Person};
+use crate::domain::job::JobKind;
 use crate::domain::nudge::Nudge;
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::summary::fires_in_week;
 use crate::domain::team::{Report, DEFAULT_CADENCE_DAYS, HEALTHY_TEAM_SIZE, MAX_ROSTER};
 use crate::domain::user::{CriticalPath, JobSchedule, Pause, UserRecord};
+use crate::domain::values::{Energy, Field, Note};
 use crate::domain::week::{local_date, short_date, start_of_day, IsoWeek};
 use crate::store::StoreExt;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -30,7 +32,12 @@ const MAX_PAUSE_DAYS: i64 = 366;
 pub const MAX_ENTRIES_PER_DAY: usize = 50;
 
 impl App {
-    pub(super) fn execute(&self, actor: &Actor, command: Command, now: DateTime<Utc>) -> Result<Reply> {
+    pub(super) fn execute(
+        &self,
+        actor: &Actor,
+        command: Command,
+        now: DateTime<Utc>,
+    ) -> Result<Reply> {
         match command {
             Command::Help { unknown } => Ok(Reply::Help { unknown }),
             Command::CheckinModal => Ok(Reply::CheckinModal),
@@ -49,8 +56,8 @@ impl App {
             Command::FireClear => self.fire_clear(actor, now),
             Command::Summary => Ok(Reply::Summary(Box::new(self.summary(actor, now)?))),
             Command::Target(pct) => self.update(actor, now, |r, _| {
-                r.target_pct = pct;
-                Ok(Reply::TargetSet { pct })
+                r.target_pct = pct.get();
+                Ok(Reply::TargetSet { pct: pct.get() })
             }),
             Command::Tz(tz) => self.update(actor, now, |r, _| {
                 r.set_tz(tz, now);
@@ -150,15 +157,15 @@ impl App {
         let checkin = CheckIn {
             date: today,
             at: now,
-            eng_pct: quick.eng_pct,
-            energy: quick.energy,
+            eng_pct: quick.eng_pct.get(),
+            energy: quick.energy.map(Energy::get),
             // A check-in records the day as it was: on the critical path if the user is, by
             // `cp` in the check-in or by an earlier `cp on`. The digest counts the critical
             // path from check-ins alone, so a later `cp off` can't change a week already done.
             critical_path: quick.critical_path || record.critical_path.is_some(),
             fires: quick.fires,
             kinds: quick.kinds,
-            note: quick.note,
+            note: quick.note.map(Note::into_string),
         };
         self.store.add_checkin(&actor.scope, &checkin)?;
 
@@ -204,7 +211,8 @@ impl App {
             return Err(AppError::rejected(
                 CommandName::OneOnOne,
                 "A 1:1 takes two — mention the person you met.",
-            ));
+            )
+            .about(Field::With));
         }
         // Validated inside the record update: a refusal returns before anything is written.
         let (record, date) = self.store.update_user(&actor.scope, now, |r| {

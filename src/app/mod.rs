@@ -22,6 +22,7 @@ pub use operations::EVENT_MEMORY;
 
 use crate::command::{parse, CommandName};
 use crate::domain::ids::{ChannelId, Scope};
+use crate::domain::values::Field;
 pub use crate::store::{BackupError, BackupSummary, StoreError, StoreStats};
 use crate::store::{SledStore, Store};
 use chrono::{DateTime, Utc};
@@ -126,6 +127,7 @@ pub enum AppError {
     Rejected {
         message: String,
         usage: Option<CommandName>,
+        field: Option<Field>,
     },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -138,6 +140,19 @@ impl AppError {
         AppError::Rejected {
             message: message.into(),
             usage: Some(usage),
+            field: None,
+        }
+    }
+
+    /// The refusal, about one input (a form shows it under that field).
+    fn about(self, at_fault: Field) -> Self {
+        match self {
+            AppError::Rejected { message, usage, .. } => AppError::Rejected {
+                message,
+                usage,
+                field: Some(at_fault),
+            },
+            other => other,
         }
     }
 }
@@ -176,6 +191,7 @@ impl App {
             Err(e) => Unflushed::read_only(Reply::Invalid {
                 message: e.message,
                 usage: e.command,
+                field: e.field,
             }),
         }
     }
@@ -197,9 +213,15 @@ impl App {
                 first_contact: !had_record && matches!(self.store.has_user(&actor.scope), Ok(true)),
             },
             // A refusal stored nothing and promises nothing: no flush to wait for.
-            Err(AppError::Rejected { message, usage }) => {
-                Unflushed::read_only(Reply::Invalid { message, usage })
-            }
+            Err(AppError::Rejected {
+                message,
+                usage,
+                field,
+            }) => Unflushed::read_only(Reply::Invalid {
+                message,
+                usage,
+                field,
+            }),
             Err(e) => {
                 // Ids only: notes and names never reach the logs.
                 tracing::error!(team = %actor.scope.team, user = %actor.scope.user, error = %e, "command failed");

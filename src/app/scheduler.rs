@@ -19,10 +19,10 @@
 //!   unclaimed, so the next tick tries again. Only a failing store stops a tick.
 
 use super::{App, AppError};
-use crate::command::JobKind;
 use crate::domain::digest::{default_digest_schedule, Subscription};
 use crate::domain::due::{fire_to_send, Relevance};
 use crate::domain::ids::{Person, Scope, TeamId};
+use crate::domain::job::JobKind;
 use crate::domain::nudge::Nudge;
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::user::{TeamSizeNudged, UserRecord};

@@ -1,10 +1,10 @@
 //! Read-side use cases: the weekly summary, the App Home dashboard, a channel's digest.
 
 use super::{Actor, App, AppError, Home};
-use crate::command::JobKind;
 use crate::domain::balance::{day_shares, week_balance};
 use crate::domain::digest::{self, Digest, MemberWeek, Subscription};
 use crate::domain::ids::{ChannelId, Person, Scope, TeamId};
+use crate::domain::job::JobKind;
 use crate::domain::summary::{self, Summary, SummaryInputs, HISTORY_DAYS};
 use crate::domain::user::UserRecord;
 use crate::domain::week::{local_date, start_of_day, IsoWeek};

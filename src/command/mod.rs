@@ -11,8 +11,10 @@ pub use usage::{help_text, usage, CommandName};
 
 use crate::domain::checkin::{EngKind, FireKind};
 use crate::domain::ids::{ChannelRef, Person};
+use crate::domain::job::JobKind;
 use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
+use crate::domain::values::{Energy, Note, Percent};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
@@ -52,7 +54,7 @@ pub enum Command {
     /// `summary`.
     Summary,
     /// `target <eng%>`.
-    Target(u8),
+    Target(Percent),
     /// `tz <IANA zone>`.
     Tz(Tz),
     /// `schedule checkin|summary <when>`; `spec` is `None` for `off`.
@@ -106,23 +108,16 @@ impl Command {
     }
 }
 
-/// A quick check-in typed after `/tlm checkin`.
+/// A quick check-in typed after `/tlm checkin`, or submitted from the check-in modal. The
+/// typed fields can only hold values their constructors accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct QuickCheckin {
-    pub eng_pct: u8,
-    pub energy: Option<u8>,
+    pub eng_pct: Percent,
+    pub energy: Option<Energy>,
     pub critical_path: bool,
     pub fires: Vec<FireKind>,
     pub kinds: Vec<EngKind>,
-    pub note: Option<String>,
-}
-
-/// The per-user scheduled jobs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobKind {
-    Checkin,
-    Summary,
+    pub note: Option<Note>,
 }
 
 /// How long a pause lasts.

@@ -24,10 +24,12 @@ pub fn seed(app: &App, actor: &Actor, now: DateTime<Utc>) -> Result<bool, AppErr
             Reply::Invalid { message, .. } => Err(AppError::Rejected {
                 message: format!("demo step `{text}`: {message}"),
                 usage: None,
+                field: None,
             }),
             Reply::Failed => Err(AppError::Rejected {
                 message: format!("demo step `{text}` failed"),
                 usage: None,
+                field: None,
             }),
             _ => Ok(()),
         }

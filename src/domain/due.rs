@@ -11,7 +11,7 @@
 //!   schedule set to a time earlier today fired at once — a double post beside the on-time
 //!   message.
 
-use crate::domain::schedule::{Fire, ScheduleSpec};
+use crate::domain::schedule::{FireTime, ScheduleSpec};
 use crate::domain::week::{local_date, IsoWeek};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -33,13 +33,13 @@ pub fn fire_to_send(
     tz: Tz,
     relevance: Relevance,
     in_force_since: DateTime<Utc>,
-) -> Option<Fire> {
+) -> Option<FireTime> {
     spec.latest_fire(now, tz)
         .filter(|fire| fire.at >= in_force_since)
         .filter(|fire| still_relevant(relevance, fire, now, tz))
 }
 
-fn still_relevant(relevance: Relevance, fire: &Fire, now: DateTime<Utc>, tz: Tz) -> bool {
+fn still_relevant(relevance: Relevance, fire: &FireTime, now: DateTime<Utc>, tz: Tz) -> bool {
     let today = local_date(now, tz);
     let fire_day = fire.local.date();
     match relevance {
@@ -51,8 +51,8 @@ fn still_relevant(relevance: Relevance, fire: &Fire, now: DateTime<Utc>, tz: Tz)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::JobKind;
     use crate::domain::digest::default_digest_schedule;
+    use crate::domain::job::JobKind;
     use crate::domain::user::default_schedule;
     use chrono::{Datelike, Duration, NaiveDate, TimeZone, Weekday};
     use proptest::prelude::*;

@@ -3,7 +3,7 @@
 //! Histories that grow (check-ins, 1:1s, wins, fires) live in their own time-ordered trees,
 //! not here, so this record stays small however long someone uses twohats.
 
-use crate::command::JobKind;
+use crate::domain::job::JobKind;
 use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::team::Report;

@@ -5,8 +5,8 @@
 
 use super::blocks::{truncate, view_blocks};
 use super::summary::home_doc;
-use crate::command::JobKind;
 use crate::domain::checkin::{EngKind, FireKind};
+use crate::domain::job::JobKind;
 use crate::domain::user::{JobSchedule, UserRecord};
 use crate::view::Home;
 use serde_json::{json, Value};

@@ -2,9 +2,10 @@
 
 use super::summary::{report_line, summary_doc};
 use super::{escape, nudge, Doc};
-use crate::command::{help_text, usage, JobKind};
+use crate::command::{help_text, usage};
 use crate::domain::checkin::FireKind;
 use crate::domain::ids::Person;
+use crate::domain::job::JobKind;
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::week::short_date;
 use crate::view::{Reply, TeamChange};
@@ -24,7 +25,11 @@ pub fn reply_doc(reply: &Reply) -> Doc {
             }
             doc.section(help_text())
         }
-        Reply::Invalid { message, usage: name } => {
+        Reply::Invalid {
+            message,
+            usage: name,
+            ..
+        } => {
             let mut doc = Doc::line(message.clone());
             if let Some(name) = name {
                 doc = doc.context(usage(*name));

@@ -1,9 +1,9 @@
 //! The weekly summary, the App Home dashboard and the team digest, as documents.
 
 use super::{escape, nudge, Doc, Element};
-use crate::command::JobKind;
 use crate::domain::balance::sparkline;
 use crate::domain::digest::{Digest, AGGREGATE_ROUNDING, MIN_MEMBERS_FOR_AGGREGATES, WINS_DAYS};
+use crate::domain::job::JobKind;
 use crate::domain::summary::Summary;
 use crate::domain::team::ReportStatus;
 use crate::domain::user::JobSchedule;

@@ -425,7 +425,11 @@ struct Retrying<'a> {
 
 impl Retrying<'_> {
     /// Runs `attempt` until it succeeds, Slack refuses, or [`MAX_ATTEMPTS`] are used.
-    async fn call_with_retries<T, F, Fut>(&self, method: &'static str, attempt: F) -> Result<T, ApiError>
+    async fn call_with_retries<T, F, Fut>(
+        &self,
+        method: &'static str,
+        attempt: F,
+    ) -> Result<T, ApiError>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = ClientResult<T>>,

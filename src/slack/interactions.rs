@@ -6,11 +6,13 @@
 
 use super::bot::{actor, ephemeral_reply, Ack, RequestError, SlackBot};
 use crate::app::Reply;
-use crate::command::{Command, JobKind, QuickCheckin};
-use crate::domain::checkin::{EngKind, FireKind, MAX_TEXT_CHARS};
+use crate::command::{Command, QuickCheckin};
+use crate::domain::checkin::{EngKind, FireKind};
 use crate::domain::ids::{Person, UserId};
+use crate::domain::job::JobKind;
 use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
+use crate::domain::values::{Energy, Field, Note, Percent, Refusal};
 use crate::domain::week::local_date;
 use crate::render::modals::{
     checkin_modal, field, one_on_one_modal, settings_modal, CHECKIN_CALLBACK, ONE_ON_ONE_CALLBACK,
@@ -157,13 +159,43 @@ async fn run(bot: &Arc<SlackBot>, actor: &crate::app::Actor, command: Command) -
     bot.execute(actor, command, bot.clock.now()).await
 }
 
+/// The modal block that shows a refusal about `at_fault`.
+fn block_for(at_fault: Field) -> &'static str {
+    match at_fault {
+        Field::EngPct => field::ENG,
+        Field::Energy => field::ENERGY,
+        Field::Note => field::NOTE,
+        Field::With => field::WITH,
+        Field::Date => field::DATE,
+        Field::Target => field::TARGET,
+        Field::Tz => field::TZ,
+        Field::CheckinSchedule => field::CHECKIN_SCHEDULE,
+        Field::SummarySchedule => field::SUMMARY_SCHEDULE,
+    }
+}
+
+/// A value's refusal, under the field it names.
+fn refused(refusal: Refusal) -> Ack {
+    errors(&[(
+        block_for(refusal.field),
+        crate::render::text::plain(&refusal.message),
+    )])
+}
+
 /// Maps a use case's answer to a modal ack: accepted closes the modal; refused shows the
-/// message on `field`.
-fn ack_for(reply: Reply, field: &str) -> Ack {
+/// message on the field the refusal names, or on `otherwise` when it names none.
+fn ack_for(reply: Reply, otherwise: &'static str) -> Ack {
     match reply {
-        Reply::Invalid { message, .. } => errors(&[(field, crate::render::text::plain(&message))]),
+        Reply::Invalid {
+            message,
+            field: at_fault,
+            ..
+        } => errors(&[(
+            at_fault.map_or(otherwise, block_for),
+            crate::render::text::plain(&message),
+        )]),
         Reply::Failed => errors(&[(
-            field,
+            otherwise,
             crate::render::text::plain(crate::render::reply::FAILED),
         )]),
         _ => Ack::Empty,
@@ -171,31 +203,27 @@ fn ack_for(reply: Reply, field: &str) -> Ack {
 }
 
 async fn submit_checkin(bot: &Arc<SlackBot>, actor: &crate::app::Actor, form: &Form) -> Ack {
-    let Some(eng) = form
-        .selected(field::ENG)
-        .and_then(|v| v.parse::<u8>().ok())
-        .filter(|v| *v <= 100)
-    else {
+    // The same constructors as `/tlm checkin`, so the same checks and the same words.
+    let Some(eng) = form.selected(field::ENG) else {
         return errors(&[(
             field::ENG,
             "Pick how much of today was engineering, 0-100%.".into(),
         )]);
     };
-    let energy = match form.selected(field::ENERGY).map(str::parse::<u8>) {
-        None => None,
-        Some(Ok(e)) if (1..=5).contains(&e) => Some(e),
-        Some(_) => return errors(&[(field::ENERGY, "Energy is 1 to 5.".into())]),
+    let eng = match Percent::parse(eng, Field::EngPct) {
+        Ok(eng) => eng,
+        Err(refusal) => return refused(refusal),
     };
-    let note = form.text(field::NOTE).map(str::to_string);
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_TEXT_CHARS)
-    {
-        return errors(&[(
-            field::NOTE,
-            format!("A note can be up to {MAX_TEXT_CHARS} characters."),
-        )]);
-    }
+    let energy = match form.selected(field::ENERGY).map(|e| Energy::parse(e, e)) {
+        None => None,
+        Some(Ok(energy)) => Some(energy),
+        Some(Err(refusal)) => return refused(refusal),
+    };
+    let note = match form.text(field::NOTE).map(Note::new) {
+        None => None,
+        Some(Ok(note)) => Some(note),
+        Some(Err(refusal)) => return refused(refusal),
+    };
     let quick = QuickCheckin {
         eng_pct: eng,
         energy,
@@ -240,26 +268,33 @@ async fn submit_one_on_one(bot: &Arc<SlackBot>, actor: &crate::app::Actor, form:
         },
     )
     .await;
-    // The person field can only be wrong by being yourself; every other refusal is the date.
-    let at_fault = match &reply {
-        Reply::Invalid { message, .. } if message.contains("takes two") => field::WITH,
-        _ => field::DATE,
-    };
-    ack_for(reply, at_fault)
+    // The person field can only be wrong by being yourself, which the refusal names; every
+    // other refusal is about the date.
+    ack_for(reply, field::DATE)
 }
 
 async fn submit_settings(bot: &Arc<SlackBot>, actor: &crate::app::Actor, form: &Form) -> Ack {
     let mut problems = Vec::new();
-    let target = form
+    let target = match form
         .selected(field::TARGET)
-        .and_then(|v| v.parse::<u8>().ok())
-        .filter(|v| *v <= 100);
-    if target.is_none() {
-        problems.push((
-            field::TARGET,
-            "Pick a target between 0% and 100%.".to_string(),
-        ));
-    }
+        .map(|t| Percent::parse(t, Field::Target))
+    {
+        Some(Ok(target)) => Some(target),
+        Some(Err(refusal)) => {
+            problems.push((
+                block_for(refusal.field),
+                crate::render::text::plain(&refusal.message),
+            ));
+            None
+        }
+        None => {
+            problems.push((
+                field::TARGET,
+                "Pick a target between 0% and 100%.".to_string(),
+            ));
+            None
+        }
+    };
     let tz = form.text(field::TZ).unwrap_or_default();
     let tz = match crate::command::parse(&format!("tz {tz}")) {
         Ok(Command::Tz(tz)) => Some(tz),

@@ -79,7 +79,7 @@ fn every_bad_input_gets_a_specific_error_with_usage_and_stores_nothing() {
     for (text, command) in BAD {
         let reply = bot.run("ann", text);
         match &reply {
-            Reply::Invalid { message, usage } => {
+            Reply::Invalid { message, usage, .. } => {
                 assert_eq!(usage.as_ref(), Some(command), "{text:?}: {message}");
                 assert!(message.len() > 15, "{text:?}: too terse: {message}");
                 let shown = to_text(&reply_doc(&reply));

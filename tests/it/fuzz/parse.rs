@@ -8,12 +8,14 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use proptest::sample::select;
 use twohats::command::{
-    parse, Command, CommandName, DigestAction, JobKind, ParseError, PauseSpec, QuickCheckin,
+    parse, Command, CommandName, DigestAction, ParseError, PauseSpec, QuickCheckin,
 };
 use twohats::domain::checkin::{EngKind, FireKind, MAX_TEXT_CHARS};
 use twohats::domain::ids::{ChannelId, ChannelRef, Person, UserId};
+use twohats::domain::job::JobKind;
 use twohats::domain::nudge::NudgeKind;
 use twohats::domain::schedule::ScheduleSpec;
+use twohats::domain::values::{Energy, Field, Note, Percent};
 
 /// Every word a command can start with, in the spellings people use.
 const COMMAND_WORDS: &[&str] = &[
@@ -481,7 +483,7 @@ fn check_command(command: &Command) -> Result<(), TestCaseError> {
         Command::Help {
             unknown: Some(word),
         } => {
-            prop_assert!(!word.is_empty() && word.chars().count() <= 31, "{:?}", word);
+            prop_assert!(!word.is_empty() && word.chars().count() <= 41, "{:?}", word);
             // The help quotes it in a code span.
             prop_assert!(
                 !word.contains('`') && !word.contains(char::is_control),
@@ -490,10 +492,10 @@ fn check_command(command: &Command) -> Result<(), TestCaseError> {
             );
         }
         Command::Checkin(c) => {
-            prop_assert!(c.eng_pct <= 100);
-            prop_assert!(c.energy.is_none_or(|e| (1..=5).contains(&e)));
+            prop_assert!(c.eng_pct.get() <= 100);
+            prop_assert!(c.energy.is_none_or(|e| (1..=5).contains(&e.get())));
             if let Some(note) = &c.note {
-                check_free_text(note)?;
+                check_free_text(note.as_str())?;
             }
             let mut fires = c.fires.clone();
             fires.dedup();
@@ -520,7 +522,7 @@ fn check_command(command: &Command) -> Result<(), TestCaseError> {
         }
         Command::Win { text, .. } => check_free_text(text)?,
         Command::CpOn { what: Some(what) } => check_free_text(what)?,
-        Command::Target(pct) => prop_assert!(*pct <= 100),
+        Command::Target(pct) => prop_assert!(pct.get() <= 100),
         Command::Schedule {
             spec: Some(spec), ..
         } => check_spec(spec)?,
@@ -635,12 +637,12 @@ fn well_formed() -> impl Strategy<Value = (String, Command)> {
                 stored.clone()
             });
             let command = Command::Checkin(QuickCheckin {
-                eng_pct: eng,
-                energy,
+                eng_pct: Percent::new(eng, Field::EngPct).unwrap(),
+                energy: energy.map(|e| Energy::parse(&e.to_string(), "").unwrap()),
                 critical_path: cp,
                 fires,
                 kinds,
-                note: stored,
+                note: stored.map(|n| Note::new(n).unwrap()),
             });
             (spaced(&words), command)
         });
@@ -713,7 +715,10 @@ fn well_formed() -> impl Strategy<Value = (String, Command)> {
             Command::Snooze { kind, days },
         )
     });
-    let target = (0u8..=100).prop_map(|t| (format!("target {t}%"), Command::Target(t)));
+    let target = (0u8..=100).prop_map(|t| {
+        let pct = Percent::new(t, Field::Target).unwrap();
+        (format!("target {t}%"), Command::Target(pct))
+    });
     let tz = select(chrono_tz::TZ_VARIANTS.to_vec())
         .prop_map(|zone| (format!("tz {}", zone.name()), Command::Tz(zone)));
     let schedule = (

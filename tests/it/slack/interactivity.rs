@@ -73,6 +73,58 @@ async fn a_one_on_one_in_the_future_comes_back_as_a_field_error_and_stores_nothi
 }
 
 #[tokio::test]
+async fn a_one_on_one_with_yourself_is_refused_on_the_person_field() {
+    let served = Served::start().await;
+    let values = json!({
+        "with": {"value": {"type": "users_select", "selected_user": "U0ANN"}},
+        "date": {"value": {"type": "datepicker", "selected_date": "2026-01-05"}}
+    });
+    let (_, body) = served.interact(submission("twohats.1on1", values)).await;
+    assert_eq!(body["response_action"], "errors", "{body}");
+    assert!(
+        body["errors"]["with"]
+            .as_str()
+            .unwrap()
+            .contains("takes two")
+            && body["errors"]["date"].is_null(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn modal_refusals_are_worded_as_the_slash_command_words_them() {
+    let served = Served::start().await;
+    let select = |value: &str| json!({"value": {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}});
+    let values = json!({"eng": select("60"), "energy": select("9")});
+    let (_, body) = served.interact(submission("twohats.checkin", values)).await;
+    assert_eq!(
+        body["errors"]["energy"],
+        "`9` won't do: energy goes from 1 (running on empty) to 5 (plenty left).",
+        "{body}"
+    );
+    let values = json!({"eng": select("60"), "note": {"value": {"type": "plain_text_input", "value": "x".repeat(501)}}});
+    let (_, body) = served.interact(submission("twohats.checkin", values)).await;
+    assert!(
+        body["errors"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("up to 500 characters, and this one is 501"),
+        "{body}"
+    );
+    let values = json!({"target": select("120")});
+    let (_, body) = served
+        .interact(submission("twohats.settings", values))
+        .await;
+    assert!(
+        body["errors"]["target"]
+            .as_str()
+            .unwrap()
+            .contains("between 0 and 100"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn a_settings_submission_with_a_bad_zone_and_schedule_names_both_fields() {
     let served = Served::start().await;
     let values = json!({
