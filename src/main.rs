@@ -14,10 +14,11 @@ use twohats::store::SledStore;
 
 /// How many malloc arenas glibc may keep. By default it gives each thread that allocates its
 /// own (up to 8 per core) and keeps what each frees for that thread: memory a scheduler tick
-/// freed on a blocking thread is not reused by the workers that serve commands. Two bound
-/// that; see BENCHMARKS.md ("Many messages due at once") for the measurements.
+/// freed on a blocking thread is not reused by the workers that serve commands. One arena
+/// shares it all; the lock it costs did not show in command latency on 2 cores (see
+/// BENCHMARKS.md, "Many messages due at once", for both figures).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MALLOC_ARENAS: libc::c_int = 2;
+const MALLOC_ARENAS: libc::c_int = 1;
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
