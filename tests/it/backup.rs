@@ -2,7 +2,7 @@
 //! data dir row for row; anything damaged, newer or aimed at a non-empty store is refused
 //! and writes nothing.
 
-use crate::support::{actor, scope, Bot, TEAM};
+use crate::support::{actor, scope, TestApp, TEAM};
 use chrono::{DateTime, Duration};
 use std::sync::Arc;
 use tempfile::TempDir;
@@ -36,10 +36,10 @@ fn ok(reply: Reply) {
 /// Two teams with a bit of everything: settings, check-ins, 1:1s, wins, fires, digests, a
 /// claimed message still in the outbox and one delivered, and a seen Slack event. The same
 /// user id exists in both teams. Notes carry `SECRET` markers.
-fn populated() -> Bot {
-    let mut bot = Bot::new();
+fn populated() -> TestApp {
+    let mut bot = TestApp::new();
     bot.now -= Duration::days(3); // Tuesday
-    let run_other = |bot: &Bot, user: &str, text: &str| {
+    let run_other = |bot: &TestApp, user: &str, text: &str| {
         let text = twohats::console::escape_like_slack(text);
         ok(bot.app.handle_command(&other_team(user), &text, bot.now));
     };
@@ -210,7 +210,7 @@ fn the_restored_store_serves_the_bot_and_keeps_new_rows_apart_from_restored_ones
 fn restore_refuses_a_store_that_holds_data_and_changes_nothing() {
     let source = populated();
     let (text, _) = backup(&source.store);
-    let target = Bot::new();
+    let target = TestApp::new();
     ok(target.run("zed", "win already here"));
     let before = target.raw();
     let err = target.store.restore_from(text.as_bytes()).unwrap_err();

@@ -1,7 +1,7 @@
 //! Bad input of every command: a specific error naming the command's usage, and nothing
 //! stored — not even a first-contact record.
 
-use crate::support::{invalid, Bot};
+use crate::support::{invalid, TestApp};
 use twohats::app::Reply;
 use twohats::command::CommandName;
 use twohats::render::reply::reply_doc;
@@ -75,7 +75,7 @@ const BAD: &[(&str, CommandName)] = &[
 
 #[test]
 fn every_bad_input_gets_a_specific_error_with_usage_and_stores_nothing() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     for (text, command) in BAD {
         let reply = bot.run("ann", text);
         match &reply {
@@ -96,7 +96,7 @@ fn every_bad_input_gets_a_specific_error_with_usage_and_stores_nothing() {
 
 #[test]
 fn bad_input_leaves_an_existing_users_data_untouched() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     bot.run("ann", "checkin 50 energy=3");
     bot.run("ann", "team add @bob");
     bot.run("ann", "digest #eng");
@@ -109,7 +109,7 @@ fn bad_input_leaves_an_existing_users_data_untouched() {
 
 #[test]
 fn a_day_holds_at_most_fifty_check_ins_wins_and_fires_each() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     for (command, what) in [
         ("checkin 50", "check-ins"),
         ("win shipped it", "wins"),

@@ -3,7 +3,7 @@
 //! scheduled messages, delivery, `forget` and backups go on. The row is counted and logged
 //! by its ids, never its value.
 
-use crate::support::{scope, Bot, TEAM};
+use crate::support::{scope, TestApp, TEAM};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -34,8 +34,8 @@ fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
 
 /// Ann and Bob check in from Tuesday; the clock then reads Friday 2026-11-27 16:00, when
 /// their summaries are due.
-fn a_week_of_use() -> Bot {
-    let mut bot = Bot::new();
+fn a_week_of_use() -> TestApp {
+    let mut bot = TestApp::new();
     bot.now = utc(2026, 11, 24, 10, 0);
     for user in ["ann", "bob"] {
         assert!(!matches!(bot.run(user, "checkin 60"), Reply::Failed));
@@ -44,12 +44,12 @@ fn a_week_of_use() -> Bot {
     bot
 }
 
-fn plant(bot: &Bot, tree: &str, key: &[u8], value: &[u8]) {
+fn plant(bot: &TestApp, tree: &str, key: &[u8], value: &[u8]) {
     bot.store.put_raw_for_tests(tree, key, value).unwrap();
 }
 
 /// Ticks, then delivers everything queued: the channels it went to.
-fn tick_and_drain(bot: &Bot) -> Vec<String> {
+fn tick_and_drain(bot: &TestApp) -> Vec<String> {
     bot.app.tick(bot.now).expect("the tick goes on");
     let mut sent = Vec::new();
     bot.app
@@ -58,7 +58,7 @@ fn tick_and_drain(bot: &Bot) -> Vec<String> {
     sent
 }
 
-fn undecodable(bot: &Bot) -> u64 {
+fn undecodable(bot: &TestApp) -> u64 {
     bot.store.stats().undecodable_rows
 }
 
@@ -186,7 +186,7 @@ fn forget_goes_through_damaged_shared_rows_and_takes_a_damaged_message_for_the_u
 }
 
 /// A check-in row for ann with an `eng_pct` no command accepts.
-fn impossible_checkin(bot: &Bot) {
+fn impossible_checkin(bot: &TestApp) {
     let at = utc(2026, 11, 26, 10, 0);
     let checkin = CheckIn {
         date: at.date_naive(),

@@ -1,6 +1,6 @@
 //! Every command of the brief's table: what the user reads, and what is stored.
 
-use crate::support::{invalid, scope, Bot};
+use crate::support::{invalid, scope, TestApp};
 use chrono::{Duration, NaiveDate};
 use twohats::app::Reply;
 use twohats::domain::checkin::{EngKind, FireKind};
@@ -14,7 +14,7 @@ fn date(m: u32, d: u32) -> NaiveDate {
 
 #[test]
 fn help_answers_empty_text_help_and_unknown_words() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     for text in ["", "help", "HELP"] {
         let out = bot.say("ann", text);
         assert!(out.contains("/tlm checkin"), "{text:?}: {out}");
@@ -27,7 +27,7 @@ fn help_answers_empty_text_help_and_unknown_words() {
 
 #[test]
 fn the_week_so_far_counts_each_days_last_checkin_once() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now -= Duration::days(4); // Monday
     bot.run("ann", "checkin 10");
     bot.now += Duration::hours(1);
@@ -47,13 +47,13 @@ fn the_week_so_far_counts_each_days_last_checkin_once() {
 
 #[test]
 fn checkin_alone_opens_the_modal() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     assert!(matches!(bot.run("ann", "checkin"), Reply::CheckinModal));
 }
 
 #[test]
 fn a_quick_checkin_is_stored_with_every_field_and_counts_toward_the_week() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now -= Duration::days(1); // Thursday
     bot.run("ann", "checkin 40");
     bot.now += Duration::days(1);
@@ -83,7 +83,7 @@ fn a_quick_checkin_is_stored_with_every_field_and_counts_toward_the_week() {
 
 #[test]
 fn a_second_checkin_on_a_day_replaces_the_first_in_the_balance() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     bot.run("ann", "checkin 10");
     let out = bot.say("ann", "checkin 90");
     assert!(
@@ -98,7 +98,7 @@ fn a_second_checkin_on_a_day_replaces_the_first_in_the_balance() {
 
 #[test]
 fn low_energy_twice_in_a_row_brings_the_burnout_nudge_at_once() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.say("ann", "checkin 50 energy=2");
     bot.advance(Duration::days(1));
     let out = bot.say("ann", "checkin 50 energy=1");
@@ -110,7 +110,7 @@ fn low_energy_twice_in_a_row_brings_the_burnout_nudge_at_once() {
 
 #[test]
 fn two_low_check_ins_on_one_day_are_one_day_not_a_streak() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.say("ann", "checkin 50 energy=2");
     bot.advance(Duration::hours(1));
     let out = bot.say("ann", "checkin 50 energy=1");
@@ -124,7 +124,7 @@ fn two_low_check_ins_on_one_day_are_one_day_not_a_streak() {
 
 #[test]
 fn one_on_ones_log_today_or_a_date_with_every_alias() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     bot.run("ann", "team add @bob");
     assert_eq!(
         bot.say("ann", "1on1 @bob"),
@@ -152,7 +152,7 @@ fn one_on_ones_log_today_or_a_date_with_every_alias() {
 
 #[test]
 fn one_on_ones_in_the_future_or_with_yourself_are_refused() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     assert!(invalid(&bot.run("ann", "1on1 @bob 2026-11-28")).contains("in the future"));
     assert!(invalid(&bot.run("ann", "1on1 @ann")).contains("takes two"));
     assert!(invalid(&bot.run("ann", "1on1 @bob 2025-01-01")).contains("more than a year ago"));
@@ -161,7 +161,7 @@ fn one_on_ones_in_the_future_or_with_yourself_are_refused() {
 
 #[test]
 fn team_add_show_remove_with_cadence() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     let out = bot.say("ann", "team add @bob @cat @dan every 14d");
     assert!(out.starts_with("Added @bob, @cat, @dan."), "{out}");
     assert!(
@@ -190,7 +190,7 @@ fn team_add_show_remove_with_cadence() {
 
 #[test]
 fn a_roster_change_out_of_the_sweet_spot_nudges_once() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     let out = bot.say("ann", "team add @a1 @a2 @a3 @a4 @a5 @a6");
     assert!(
         out.contains("6 reports is more than one TLM can hold"),
@@ -209,7 +209,7 @@ fn a_roster_change_out_of_the_sweet_spot_nudges_once() {
 
 #[test]
 fn removing_someone_not_on_the_team_changes_nothing() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     bot.run("ann", "team add @bob");
     let before = bot.raw();
     invalid(&bot.run("ann", "team remove @bob @zed"));
@@ -223,7 +223,7 @@ fn removing_someone_not_on_the_team_changes_nothing() {
 
 #[test]
 fn wins_private_and_public() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     assert!(bot
         .say("ann", "win Bob gave his first design review")
         .contains("Only you can see it. Your first this week."));
@@ -243,7 +243,7 @@ fn wins_private_and_public() {
 
 #[test]
 fn critical_path_on_and_off() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     assert!(bot
         .say("ann", "cp on auth rewrite")
         .starts_with("Noted: you're on the critical path since Fri 27 Nov (auth rewrite)."));
@@ -266,7 +266,7 @@ fn critical_path_on_and_off() {
 
 #[test]
 fn both_fires_in_one_week_bring_the_triage_prompt_and_clear_puts_them_out() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     let out = bot.say("ann", "fire incident");
     assert_eq!(out, "Logged an incident this week.");
     let out = bot.say("ann", "fire people");
@@ -288,7 +288,7 @@ fn both_fires_in_one_week_bring_the_triage_prompt_and_clear_puts_them_out() {
 
 #[test]
 fn fires_from_last_week_dont_trigger_triage() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.run("ann", "fire incident");
     bot.advance(Duration::days(3)); // Monday: a new ISO week
     assert!(!bot.say("ann", "fire people").contains("Both hats"));
@@ -296,7 +296,7 @@ fn fires_from_last_week_dont_trigger_triage() {
 
 #[test]
 fn the_summary_shows_the_week_trend_team_and_top_three_nudges() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now -= Duration::weeks(4);
     bot.run("ann", "target 80");
     bot.run("ann", "team add @bob");
@@ -342,7 +342,7 @@ fn the_summary_shows_the_week_trend_team_and_top_three_nudges() {
 
 #[test]
 fn target_and_time_zone_change_how_weeks_are_counted() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     assert!(bot
         .say("ann", "target 70%")
         .starts_with("Your target is now 70% engineering, 30% management."));
@@ -363,7 +363,7 @@ fn target_and_time_zone_change_how_weeks_are_counted() {
 
 #[test]
 fn schedules_take_day_specs_and_unix_cron_and_switch_off() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     assert_eq!(
         bot.say("ann", "schedule checkin mon,thu 09:30"),
         "Check-in prompts: Mondays and Thursdays at 09:30 (next Mon 30 Nov 09:30, UTC)."
@@ -388,7 +388,7 @@ fn schedules_take_day_specs_and_unix_cron_and_switch_off() {
 
 #[test]
 fn pause_and_resume() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.run("ann", "team add @bob");
     assert!(bot
         .say("ann", "pause 2w")
@@ -432,7 +432,7 @@ fn pause_and_resume() {
 
 #[test]
 fn digest_subscribe_join_leave_off() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     assert!(bot
         .say("ann", "digest #eng")
         .starts_with("#eng gets the team digest Mondays at 09:00 (next Mon 30 Nov 09:00, UTC)."));
@@ -473,7 +473,7 @@ fn digest_subscribe_join_leave_off() {
 
 #[test]
 fn export_hands_over_everything_as_json() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     bot.run("ann", "checkin 50 secret note");
     bot.run("ann", "win a win");
     let reply = bot.run("ann", "export");
@@ -492,7 +492,7 @@ fn export_hands_over_everything_as_json() {
 
 #[test]
 fn forget_asks_first_then_deletes() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     bot.run("ann", "checkin 50");
     assert!(bot.say("ann", "forget").contains("`/tlm forget confirm`"));
     assert_eq!(
@@ -508,12 +508,12 @@ fn forget_asks_first_then_deletes() {
 
 #[test]
 fn snooze_quiets_one_nudge_kind_for_a_week() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.run("ann", "cp on");
     assert!(bot
         .say("ann", "snooze cp")
         .starts_with("Snoozed the `cp` nudge through Thu 3 Dec."));
-    let kinds = |bot: &Bot| {
+    let kinds = |bot: &TestApp| {
         let s = bot.summary("ann");
         s.nudges.iter().map(|n| n.kind()).collect::<Vec<_>>()
     };

@@ -78,43 +78,27 @@ fn every_acknowledged_checkin_survives_sigkill() {
 /// batch: sixteen concurrent senders, and every check-in answered "Checked in" is on disk.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_checkin_acknowledged_over_http_survives_sigkill() {
-    use crate::slack::{Served, SECRET, TEAM};
+    use crate::slack::{Served, TEAM};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
     const SENDERS: usize = 16;
     let mut served = Served::start().await;
-    let url = format!("{}/slack/commands", served.base);
+    let base = served.base.clone();
     let answered = Arc::new(AtomicUsize::new(0));
     let senders: Vec<_> = (0..SENDERS)
         .map(|sender| {
-            let (url, answered) = (url.clone(), answered.clone());
+            let (base, answered) = (base.clone(), answered.clone());
             tokio::spawn(async move {
                 let http = reqwest::Client::new();
                 let user = format!("U0SEND{sender:02}");
                 let mut acked = Vec::new();
                 for i in 0.. {
                     let note = format!("s{sender}n{i}");
-                    let body = serde_urlencoded::to_string([
-                        ("team_id", TEAM),
-                        ("user_id", user.as_str()),
-                        ("command", "/tlm"),
-                        ("text", &format!("checkin 50 {note}")),
-                    ])
-                    .unwrap();
-                    let ts = chrono::Utc::now().timestamp().to_string();
-                    let signature = twohats::slack::verify::sign(SECRET, &ts, body.as_bytes());
-                    let sent = http
-                        .post(&url)
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .header("x-slack-request-timestamp", ts)
-                        .header("x-slack-signature", signature)
-                        .body(body)
-                        .send()
-                        .await;
                     // After the kill every request fails: that ends this sender.
-                    let Ok(response) = sent else { break };
-                    let Ok(reply) = response.json::<serde_json::Value>().await else {
+                    let text = format!("checkin 50 {note}");
+                    let Some(reply) = crate::slack::try_command(&http, &base, &user, &text).await
+                    else {
                         break;
                     };
                     if crate::slack::reply_text(&reply).contains("Checked in") {

@@ -1,7 +1,7 @@
 //! Privacy: digests carry only what members chose to share; forget leaves nothing behind;
 //! one user's commands never read another's data.
 
-use crate::support::{scope, Bot};
+use crate::support::{scope, TestApp};
 use chrono::Duration;
 use twohats::domain::ids::ChannelId;
 use twohats::render::blocks::message_blocks;
@@ -11,8 +11,8 @@ use twohats::store::prelude::*;
 
 /// A team of five TLMs whose every private field holds a unique marker; they check in on
 /// Tuesday of one week, and the clock ends on the Monday after, whose digest covers it.
-fn team_with_secrets() -> (Bot, Vec<String>) {
-    let mut bot = Bot::new();
+fn team_with_secrets() -> (TestApp, Vec<String>) {
+    let mut bot = TestApp::new();
     bot.now -= Duration::days(3); // Tuesday 24 Nov
     let mut markers = Vec::new();
     bot.run("ann", "digest #eng");
@@ -40,7 +40,7 @@ fn team_with_secrets() -> (Bot, Vec<String>) {
 }
 
 /// The digest #eng would get now, as a message.
-fn eng_digest_doc(bot: &Bot) -> twohats::render::Doc {
+fn eng_digest_doc(bot: &TestApp) -> twohats::render::Doc {
     let channel = ChannelId::parse("CENG").unwrap();
     let digest = bot
         .app
@@ -50,7 +50,7 @@ fn eng_digest_doc(bot: &Bot) -> twohats::render::Doc {
     digest_doc(&digest)
 }
 
-fn eng_digest(bot: &Bot) -> String {
+fn eng_digest(bot: &TestApp) -> String {
     to_text(&eng_digest_doc(bot))
 }
 
@@ -162,7 +162,7 @@ fn public_wins_of_the_last_seven_days_are_shown() {
 
 #[test]
 fn members_who_did_not_join_are_never_counted() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     bot.run("ann", "digest #eng");
     bot.run("bob", "win loud news --public"); // bob never joined
     let channel = ChannelId::parse("CENG").unwrap();
@@ -213,7 +213,7 @@ fn forget_leaves_nothing_with_the_users_id_in_any_tree() {
 
 #[test]
 fn a_user_sees_only_their_own_data() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     bot.run("ann", "checkin 20 ann's note");
     bot.run("ann", "team add @zed");
     let out = bot.say("bob", "summary");
@@ -226,7 +226,7 @@ fn a_user_sees_only_their_own_data() {
 
 #[test]
 fn only_the_owner_reschedules_or_ends_a_digest_anyone_joins_or_leaves() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     bot.run("ann", "digest #eng");
     bot.run("ann", "checkin 50");
     let before = bot.raw();
@@ -254,7 +254,7 @@ fn only_the_owner_reschedules_or_ends_a_digest_anyone_joins_or_leaves() {
 
 #[test]
 fn a_user_owns_at_most_three_digests() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     for channel in ["a", "b", "c"] {
         assert!(bot
             .say("ann", &format!("digest #{channel}"))
@@ -270,7 +270,7 @@ fn a_user_owns_at_most_three_digests() {
 }
 
 /// Five members and a queued (not yet sent) Monday digest that names bob and cat.
-fn queued_digest_naming_bob_and_cat() -> Bot {
+fn queued_digest_naming_bob_and_cat() -> TestApp {
     let (mut bot, _) = team_with_secrets();
     bot.run("bob", "win BOBWIN shipped --public");
     bot.run("cat", "win CATWIN shipped --public");
@@ -280,7 +280,7 @@ fn queued_digest_naming_bob_and_cat() -> Bot {
     bot
 }
 
-fn sent_digests(bot: &Bot) -> Vec<String> {
+fn sent_digests(bot: &TestApp) -> Vec<String> {
     let mut sent = Vec::new();
     bot.app
         .drain_outbox_to(bot.now, |item| {
@@ -322,7 +322,7 @@ fn a_digest_switched_off_is_not_sent_from_the_queue() {
 
 #[test]
 fn a_join_that_races_another_write_is_not_lost() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     bot.run("ann", "digest #eng");
     let store = &bot.store;
     let team = scope("ann").team;

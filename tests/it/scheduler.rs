@@ -1,12 +1,12 @@
 //! The scheduler with a controlled clock: who gets what, when, and never twice.
 
-use crate::support::Bot;
+use crate::support::TestApp;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use twohats::render::text::to_text;
 use twohats::store::OutboxItem;
 
 /// Ticks at `now` and returns what was queued, delivered (removed from the outbox) in order.
-fn tick(bot: &Bot) -> Vec<OutboxItem> {
+fn tick(bot: &TestApp) -> Vec<OutboxItem> {
     bot.app.tick(bot.now).unwrap();
     let mut sent = Vec::new();
     bot.app
@@ -25,7 +25,7 @@ fn is_summary(item: &OutboxItem) -> bool {
 
 #[test]
 fn the_summary_goes_out_at_16_00_in_each_users_own_zone() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now = utc(2026, 11, 23, 0, 0); // Monday
     for (user, zone) in [
         ("tokyo", "Asia/Tokyo"),
@@ -65,7 +65,7 @@ fn the_summary_goes_out_at_16_00_in_each_users_own_zone() {
 
 #[test]
 fn a_daily_schedule_fires_once_per_local_day_across_both_dst_switches() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now = utc(2026, 3, 1, 12, 0);
     bot.run("ann", "tz Europe/Berlin");
     bot.run("ann", "schedule summary off");
@@ -112,7 +112,7 @@ fn a_daily_schedule_fires_once_per_local_day_across_both_dst_switches() {
 
 #[test]
 fn a_fire_missed_while_down_is_sent_once_if_still_this_week() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now = utc(2026, 11, 23, 9, 0);
     bot.run("ann", "checkin 40");
     bot.run("ann", "schedule checkin off");
@@ -131,7 +131,7 @@ fn a_fire_missed_while_down_is_sent_once_if_still_this_week() {
 
 #[test]
 fn paused_users_get_nothing_and_resume_picks_up_at_the_next_fire() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now = utc(2026, 11, 23, 9, 0);
     bot.run("ann", "pause 1w");
     bot.now = utc(2026, 11, 27, 16, 0);
@@ -149,7 +149,7 @@ fn paused_users_get_nothing_and_resume_picks_up_at_the_next_fire() {
 
 #[test]
 fn a_schedule_change_takes_effect_at_once() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now = utc(2026, 11, 23, 9, 0);
     bot.run("ann", "schedule summary tue 08:00");
     bot.run("ann", "schedule checkin off");
@@ -163,7 +163,7 @@ fn a_schedule_change_takes_effect_at_once() {
 
 #[test]
 fn no_private_marker_reaches_a_scheduled_digest() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now = utc(2026, 11, 24, 10, 0);
     bot.run("ann", "digest #eng"); // Mondays 09:00, about the week before
     let mut markers = Vec::new();
@@ -202,7 +202,7 @@ fn no_private_marker_reaches_a_scheduled_digest() {
 
 #[test]
 fn the_team_size_nudge_repeats_monthly_not_weekly() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now = utc(2026, 11, 2, 9, 0);
     bot.run("ann", "team add @a @b @c @d @e @f"); // six: said in the reply, in passing
     bot.run("ann", "schedule checkin off");
@@ -248,7 +248,7 @@ fn first_contact_instants() -> Vec<DateTime<Utc>> {
 
 #[test]
 fn a_new_user_or_channel_is_never_sent_a_fire_from_before_it_existed() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     for (i, at) in first_contact_instants().into_iter().enumerate() {
         bot.now = at;
         let user = format!("new{i}");
@@ -270,7 +270,7 @@ fn a_new_user_or_channel_is_never_sent_a_fire_from_before_it_existed() {
 
 #[test]
 fn a_new_user_still_gets_the_next_fire_on_time() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now = utc(2026, 11, 29, 22, 45); // Sunday evening
     bot.run("ann", "checkin 60");
     bot.run("ann", "digest #eng");
@@ -286,7 +286,7 @@ fn a_new_user_still_gets_the_next_fire_on_time() {
 
 #[test]
 fn a_schedule_or_zone_change_never_fires_a_time_already_past() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now = utc(2027, 3, 1, 8, 0); // Monday
     bot.run("ann", "checkin 60");
     bot.run("ann", "digest #eng");
@@ -315,7 +315,7 @@ fn a_schedule_or_zone_change_never_fires_a_time_already_past() {
 
 #[test]
 fn catch_up_after_downtime_still_sends_the_latest_missed_fire_once() {
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now = utc(2027, 3, 1, 8, 0);
     bot.run("ann", "schedule checkin off");
     // Down from before Friday 16:00 until Saturday noon: the summary goes out once.
@@ -328,7 +328,7 @@ fn catch_up_after_downtime_still_sends_the_latest_missed_fire_once() {
 #[test]
 fn a_tick_over_more_due_users_than_one_batch_queues_each_once() {
     use twohats::app::scheduler::{TickReport, TICK_BATCH};
-    let mut bot = Bot::new();
+    let mut bot = TestApp::new();
     bot.now = utc(2027, 3, 1, 9, 0);
     // Monday: two full batches of users and a part (the tick makes each batch durable and
     // goes on).

@@ -14,7 +14,9 @@ use twohats::store::SledStore;
 
 pub const TEAM: &str = "T0001";
 
-pub struct Bot {
+/// The use cases over a throwaway sled store, with a settable clock: what a transport would
+/// call, without one. (Not a bot: nothing here speaks Slack.)
+pub struct TestApp {
     pub app: App,
     /// The same store the app holds, for tests that look beneath the use cases.
     pub store: Arc<SledStore>,
@@ -23,7 +25,7 @@ pub struct Bot {
     _dir: TempDir,
 }
 
-impl Bot {
+impl TestApp {
     /// A bot whose clock reads Friday 2026-11-27 16:00 UTC.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -46,31 +46,13 @@ fn sender(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let http = reqwest::Client::new();
-        let url = format!("{base}/slack/commands");
         let mut i = 0;
         while !stop.load(Ordering::SeqCst) {
             let user = format!("U0BAK{sender:02}X{:03}", i / PER_USER);
             let note = format!("b{sender}n{i}");
             i += 1;
-            let body = serde_urlencoded::to_string([
-                ("team_id", TEAM),
-                ("user_id", user.as_str()),
-                ("command", "/tlm"),
-                ("text", &format!("checkin {} {note}", i % 101)),
-            ])
-            .unwrap();
-            let ts = Utc::now().timestamp().to_string();
-            let signature = twohats::slack::verify::sign(SECRET, &ts, body.as_bytes());
-            let sent = http
-                .post(&url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("x-slack-request-timestamp", ts)
-                .header("x-slack-signature", signature)
-                .body(body)
-                .send()
-                .await;
-            let Ok(response) = sent else { break };
-            let Ok(reply) = response.json::<serde_json::Value>().await else {
+            let text = format!("checkin {} {note}", i % 101);
+            let Some(reply) = super::try_command(&http, &base, &user, &text).await else {
                 break;
             };
             if reply_text(&reply).contains("Checked in") {

@@ -1,7 +1,7 @@
 //! Every Block Kit payload stays inside Slack's limits, even for the largest realistic
 //! summary and App Home: 12 reports, 20 wins, long notes and names.
 
-use crate::support::Bot;
+use crate::support::TestApp;
 use chrono::Duration;
 use serde_json::Value;
 use twohats::app::Reply;
@@ -58,8 +58,8 @@ fn check_blocks(what: &str, blocks: &[Value], max_blocks: usize) {
     }
 }
 
-fn busiest_week() -> Bot {
-    let mut bot = Bot::new();
+fn busiest_week() -> TestApp {
+    let mut bot = TestApp::new();
     let long = "x".repeat(twohats::domain::checkin::MAX_TEXT_CHARS);
     let reports: Vec<String> = (0..12)
         .map(|i| format!("@report{i}withalongdisplayname"))
@@ -113,7 +113,7 @@ fn the_largest_summary_and_home_fit_slacks_limits() {
 
 #[test]
 fn modals_fit_slacks_limits() {
-    let bot = Bot::new();
+    let bot = TestApp::new();
     bot.run("ann", "target 70");
     let record = bot.export("ann").settings.unwrap();
     for (what, view) in [

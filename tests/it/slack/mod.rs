@@ -322,6 +322,35 @@ impl Served {
     }
 }
 
+/// A signed `/tlm` command from `user` with its own client, for senders that keep going while
+/// the server is killed or stopped: `None` once the request or its answer fails.
+pub async fn try_command(
+    http: &reqwest::Client,
+    base: &str,
+    user: &str,
+    text: &str,
+) -> Option<Value> {
+    let body = serde_urlencoded::to_string([
+        ("team_id", TEAM),
+        ("user_id", user),
+        ("command", "/tlm"),
+        ("text", text),
+    ])
+    .ok()?;
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let signature = twohats::slack::verify::sign(SECRET, &ts, body.as_bytes());
+    let response = http
+        .post(format!("{base}/slack/commands"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", ts)
+        .header("x-slack-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .ok()?;
+    response.json::<Value>().await.ok()
+}
+
 /// The mrkdwn text of every block of an ephemeral reply, joined.
 pub fn reply_text(body: &Value) -> String {
     let mut out = Vec::new();
