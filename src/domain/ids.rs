@@ -16,7 +16,8 @@ fn validate(raw: &str) -> Result<String, InvalidId> {
     if ok {
         Ok(raw.to_ascii_uppercase())
     } else {
-        Err(InvalidId(raw.to_string()))
+        // Quoted in replies and logs: cut and cleaned like any other user text.
+        Err(InvalidId(crate::domain::echo::echo(raw)))
     }
 }
 
@@ -124,6 +125,14 @@ impl fmt::Display for ChannelRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_id_is_quoted_short_and_printable() {
+        let long = format!("U{}\n", "X".repeat(5000));
+        let message = UserId::parse(&long).unwrap_err().to_string();
+        assert!(message.chars().count() < 120, "{message}");
+        assert!(!message.contains('\n'), "{message}");
+    }
 
     #[test]
     fn ids_accept_slack_shapes_and_reject_separators() {
