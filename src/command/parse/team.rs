@@ -6,6 +6,7 @@ use super::ParseError;
 use crate::command::Command;
 use crate::domain::echo::echo;
 use crate::domain::ids::Person;
+use crate::domain::team::MAX_CADENCE_DAYS;
 use crate::domain::values::Field;
 
 pub(super) fn one_on_one(input: &Input<'_>) -> Result<Command, ParseError> {
@@ -53,9 +54,9 @@ pub(super) fn team(input: &Input<'_>) -> Result<Command, ParseError> {
                 );
             };
             let days = span_days(count, unit);
-            if !(1..=90).contains(&days) {
+            if !(1..=u64::from(MAX_CADENCE_DAYS)).contains(&days) {
                 return input.fail(format!(
-                    "A 1:1 cadence is between 1 and 90 days, and `every {}` is {days}.",
+                    "A 1:1 cadence is between 1 and {MAX_CADENCE_DAYS} days, and `every {}` is {days}.",
                     echo(
                         after
                             .iter()
