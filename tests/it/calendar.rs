@@ -402,3 +402,44 @@ async fn a_failing_calendar_never_blocks_a_summary() {
     let linked = t.say("dana", &format!("calendar {}/other.ics", server.uri()));
     assert!(!linked.contains("other.ics"), "{linked}");
 }
+
+/// The console with a fixture feed: link, read, confirm the series, read again; the summary
+/// shows the figures and the 1:1 logged, and an out-of-office day is paused.
+#[tokio::test]
+async fn the_console_reads_a_fixture_feed() {
+    let server = feed(GOOGLE).await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "/tlm tz Europe/Berlin\n/tlm team add @bob\n:advance 25d\n/tlm calendar {}\n:calendar\n\
+         /tlm calendar yes @bob\n:tick\n/tlm summary\n:advance 6d\n/tlm summary\n",
+        feed_url(&server)
+    );
+    let data_dir = dir.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twohats"))
+            .args(["console", "--now", "2026-11-02T15:00Z", "--data-dir"])
+            .arg(&data_dir)
+            .env_remove("TWOHATS_DEFAULT_TZ")
+            .env("TWOHATS_CALENDAR_ALLOW_LOOPBACK_HTTP", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}");
+    assert!(out.contains("Calendar linked (127.0.0.1:"), "{out}");
+    // The console echoes its input; no reply repeats the URL.
+    assert_eq!(out.matches("private-secret").count(), 1, "the URL is never echoed: {out}");
+    assert!(out.contains("Is this your 1:1 with @bob?"), "{out}");
+    assert!(out.contains("Calendar read: 2 1:1s logged from it."), "{out}");
+    assert!(out.contains("*Calendar:* 5 h in meetings, 5 focus blocks of 2 h+"), "{out}");
+    assert!(out.contains("@bob — last 1:1 Tue 24 Nov (3 days ago)"), "{out}");
+    assert!(out.contains("Paused through Fri 4 Dec"), "{out}");
+}
