@@ -6,6 +6,7 @@
 use super::bot::SlackBot;
 use crate::app::FetchPolicy;
 use crate::app::Refreshed;
+use crate::domain::ids::Scope;
 use crate::render::blocks::message_blocks;
 use crate::render::calendar::offer_doc;
 use chrono::Duration;
@@ -16,6 +17,40 @@ use tokio::sync::watch;
 pub const EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 /// Summaries due within this are refreshed for.
 const AHEAD_MINUTES: i64 = 60;
+
+/// Refreshes one user's calendar (at most hourly) and asks about newly offered series.
+async fn refresh_one(bot: &Arc<SlackBot>, scope: &Scope, policy: &FetchPolicy) {
+    let now = bot.clock.now();
+    match bot.app.refresh_calendar(scope, now, policy).await {
+        Ok(Refreshed::Updated { offered, .. }) => {
+            for offer in offered {
+                let doc = offer_doc(&offer.with);
+                if let Err(e) = bot
+                    .api
+                    .post_message(scope.user.as_str(), &doc.fallback, &message_blocks(&doc))
+                    .await
+                {
+                    tracing::warn!(team = %scope.team, user = %scope.user, error = %e, "could not ask about a 1:1 series");
+                }
+            }
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(team = %scope.team, user = %scope.user, error = %e, "calendar refresh failed")
+        }
+    }
+}
+
+impl SlackBot {
+    /// Right after a link or a yes: read the calendar now, in the background (bounded like
+    /// all background work), so figures and offers don't wait for the next round.
+    pub(super) fn spawn_calendar_refresh(self: &Arc<Self>, scope: Scope) {
+        let bot = self.clone();
+        self.spawn_background("calendar", async move {
+            refresh_one(&bot, &scope, &FetchPolicy::from_env()).await;
+        });
+    }
+}
 
 /// Runs until `stop` flips.
 pub async fn refresh_calendars(
@@ -41,29 +76,7 @@ pub async fn refresh_calendars(
                     if *stop.borrow() {
                         return;
                     }
-                    let now = bot.clock.now();
-                    match bot.app.refresh_calendar(&scope, now, &policy).await {
-                        Ok(Refreshed::Updated { offered, .. }) => {
-                            for offer in offered {
-                                let doc = offer_doc(&offer.with);
-                                if let Err(e) = bot
-                                    .api
-                                    .post_message(
-                                        scope.user.as_str(),
-                                        &doc.fallback,
-                                        &message_blocks(&doc),
-                                    )
-                                    .await
-                                {
-                                    tracing::warn!(team = %scope.team, user = %scope.user, error = %e, "could not ask about a 1:1 series");
-                                }
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            tracing::warn!(team = %scope.team, user = %scope.user, error = %e, "calendar refresh failed")
-                        }
-                    }
+                    refresh_one(&bot, &scope, &policy).await;
                 }
             }
             Ok(Err(e)) => tracing::error!(error = %e, "could not list calendars to refresh"),
@@ -74,4 +87,15 @@ pub async fn refresh_calendars(
             changed = stop.changed() => if changed.is_err() { return },
         }
     }
+}
+
+/// Whether a reply is to a link or a yes: the calendar is read right away.
+pub(super) fn reads_calendar_now(reply: &crate::app::Reply) -> bool {
+    use crate::domain::calendar::CalendarReply;
+    matches!(
+        reply,
+        crate::app::Reply::Calendar(
+            CalendarReply::Linked { .. } | CalendarReply::Answered { yes: true, .. }
+        )
+    )
 }

@@ -104,6 +104,9 @@ pub async fn handle(bot: &Arc<SlackBot>, payload: Value) -> Result<Ack, RequestE
                         yes: kind == SERIES_YES,
                     };
                     let reply = run(bot, &actor, Command::Calendar(action)).await;
+                    if super::calendar_task::reads_calendar_now(&reply) {
+                        bot.spawn_calendar_refresh(actor.scope.clone());
+                    }
                     if let Some(url) = payload["response_url"].as_str() {
                         bot.spawn_respond(url.to_string(), ephemeral_reply(&reply));
                     }

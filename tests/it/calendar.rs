@@ -427,7 +427,12 @@ async fn the_console_reads_a_fixture_feed() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     })
     .await
@@ -436,10 +441,23 @@ async fn the_console_reads_a_fixture_feed() {
     assert!(output.status.success(), "{out}");
     assert!(out.contains("Calendar linked (127.0.0.1:"), "{out}");
     // The console echoes its input; no reply repeats the URL.
-    assert_eq!(out.matches("private-secret").count(), 1, "the URL is never echoed: {out}");
+    assert_eq!(
+        out.matches("private-secret").count(),
+        1,
+        "the URL is never echoed: {out}"
+    );
     assert!(out.contains("Is this your 1:1 with @bob?"), "{out}");
-    assert!(out.contains("Calendar read: 2 1:1s logged from it."), "{out}");
-    assert!(out.contains("*Calendar:* 5 h in meetings, 5 focus blocks of 2 h+"), "{out}");
-    assert!(out.contains("@bob — last 1:1 Tue 24 Nov (3 days ago)"), "{out}");
+    assert!(
+        out.contains("Calendar read: 2 1:1s logged from it."),
+        "{out}"
+    );
+    assert!(
+        out.contains("*Calendar:* 5 h in meetings, 5 focus blocks of 2 h+"),
+        "{out}"
+    );
+    assert!(
+        out.contains("@bob — last 1:1 Tue 24 Nov (3 days ago)"),
+        "{out}"
+    );
     assert!(out.contains("Paused through Fri 4 Dec"), "{out}");
 }
