@@ -84,23 +84,16 @@ pub(super) fn hours(input: &Input<'_>) -> Result<Command, ParseError> {
 }
 
 fn weekday(text: &str) -> Option<Weekday> {
-    let lower = text.to_ascii_lowercase();
-    [
-        ("mon", Weekday::Mon),
-        ("tue", Weekday::Tue),
-        ("wed", Weekday::Wed),
-        ("thu", Weekday::Thu),
-        ("fri", Weekday::Fri),
-        ("sat", Weekday::Sat),
-        ("sun", Weekday::Sun),
-    ]
-    .into_iter()
-    .find(|(name, _)| {
-        lower.len() >= 3
-            && name.starts_with(&lower[..3.min(lower.len())])
-            && lower.starts_with(name)
-    })
-    .map(|(_, day)| day)
+    match text.to_ascii_lowercase().as_str() {
+        "mon" | "monday" => Some(Weekday::Mon),
+        "tue" | "tues" | "tuesday" => Some(Weekday::Tue),
+        "wed" | "wednesday" => Some(Weekday::Wed),
+        "thu" | "thur" | "thurs" | "thursday" => Some(Weekday::Thu),
+        "fri" | "friday" => Some(Weekday::Fri),
+        "sat" | "saturday" => Some(Weekday::Sat),
+        "sun" | "sunday" => Some(Weekday::Sun),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub struct Occurrence {
     pub busy: bool,
     /// `STATUS:CANCELLED`, on the event or the occurrence.
     pub cancelled: bool,
-    /// Some attendee answered no.
+    /// An attendee answered no, and there are at most two of them.
     pub declined: bool,
     /// Marked out of office (Outlook's `X-MICROSOFT-CDO-BUSYSTATUS:OOF`, Google's
     /// out-of-office event type) or titled so.
@@ -84,7 +84,9 @@ pub fn occurrences(
     zone: Tz,
 ) -> Result<Vec<Occurrence>, IcsError> {
     let unfolded = unfold(text);
-    let calendar = read_calendar(&unfolded).map_err(|e| IcsError(first_line(&e)))?;
+    // The parser's message may quote the feed (titles): it is not kept.
+    let calendar = read_calendar(&unfolded)
+        .map_err(|_| IcsError("the feed is not an iCalendar file".into()))?;
     let mut events: Vec<&Component<'_>> = Vec::new();
     collect_events(&calendar.components, &mut events);
 
@@ -164,11 +166,6 @@ pub fn occurrences(
     Ok(out)
 }
 
-fn first_line(error: &str) -> String {
-    let line = error.lines().next().unwrap_or("unreadable calendar");
-    line.chars().take(120).collect()
-}
-
 fn collect_events<'a>(components: &'a [Component<'a>], out: &mut Vec<&'a Component<'a>>) {
     for c in components {
         if c.name.as_str().eq_ignore_ascii_case("VEVENT") {
@@ -219,9 +216,12 @@ fn describe(event: &Component<'_>, uid: &str) -> Occurrence {
         .iter()
         .filter(|p| p.name.as_str().eq_ignore_ascii_case("ATTENDEE"))
         .collect();
-    let declined = attendees
-        .iter()
-        .any(|a| param(a, "PARTSTAT").is_some_and(|s| s.eq_ignore_ascii_case("DECLINED")));
+    // Without the owner's address we can't tell whose answer it is: a decline counts only
+    // where there are two people at most (a 1:1 one of them declined didn't happen).
+    let declined = attendees.len() <= 2
+        && attendees
+            .iter()
+            .any(|a| param(a, "PARTSTAT").is_some_and(|s| s.eq_ignore_ascii_case("DECLINED")));
     let free = is("TRANSP", "TRANSPARENT")
         || is("X-MICROSOFT-CDO-BUSYSTATUS", "FREE")
         || is("X-MICROSOFT-CDO-INTENDEDSTATUS", "FREE");
@@ -446,6 +446,32 @@ fn overlaps(span: Span, from: DateTime<Utc>, to: DateTime<Utc>, zone: Tz) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Any text, and any fixture with a line dropped or garbled, reads or fails: never a
+        /// panic.
+        #[test]
+        fn any_feed_reads_or_fails_without_panicking(
+            text in ".{0,400}",
+            line in 0usize..120,
+            junk in "[A-Z;=:0-9T,-]{0,30}",
+        ) {
+            let from = chrono::Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
+            let to = chrono::Utc.with_ymd_and_hms(2026, 12, 31, 0, 0, 0).unwrap();
+            let _ = occurrences(&text, from, to, chrono_tz::UTC);
+            for fixture in [
+                include_str!("../../../tests/fixtures/calendar/google.ics"),
+                include_str!("../../../tests/fixtures/calendar/outlook.ics"),
+            ] {
+                let mut lines: Vec<String> = fixture.lines().map(str::to_string).collect();
+                if line < lines.len() {
+                    lines[line] = format!("{}{junk}", lines[line].split(':').next().unwrap_or_default());
+                }
+                let _ = occurrences(&lines.join("\r\n"), from, to, chrono_tz::Europe::Berlin);
+            }
+        }
+    }
 
     #[test]
     fn durations_as_calendars_write_them() {
