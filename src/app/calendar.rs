@@ -6,7 +6,7 @@
 //! leaves the last figures as they were: a summary never waits for or fails on a calendar.
 
 use super::{Actor, App, AppError, Reply};
-use crate::command::CalendarAction;
+use crate::command::{CalendarAction, CommandName};
 use crate::domain::calendar::{
     self, ics, mask_url, CalendarLink, CalendarReply, SeriesState, WorkingHours,
 };
@@ -47,20 +47,23 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<Reply, AppError> {
         match action {
-            CalendarAction::Link(url) => self.update_calendar(actor, now, |link| {
-                if link.url.as_deref() != Some(url.as_str()) {
-                    *link = CalendarLink {
-                        url: Some(url.clone()),
+            CalendarAction::Link(url) => {
+                refuse_unfetchable(&url)?;
+                self.update_calendar(actor, now, |link| {
+                    if link.url.as_deref() != Some(url.as_str()) {
+                        *link = CalendarLink {
+                            url: Some(url.clone()),
+                            hours: link.hours,
+                            series: std::mem::take(&mut link.series),
+                            ..CalendarLink::default()
+                        };
+                    }
+                    Ok(CalendarReply::Linked {
+                        masked: mask_url(&url),
                         hours: link.hours,
-                        series: std::mem::take(&mut link.series),
-                        ..CalendarLink::default()
-                    };
-                }
-                Ok(CalendarReply::Linked {
-                    masked: mask_url(&url),
-                    hours: link.hours,
+                    })
                 })
-            }),
+            }
             CalendarAction::Off => self.update_calendar(actor, now, |link| {
                 let was_linked = link.url.is_some();
                 *link = CalendarLink {
@@ -256,6 +259,32 @@ impl App {
         self.store.durable_async().await?;
         Ok(refreshed)
     }
+}
+
+/// Refuses, before anything is stored, an address the fetcher refuses whatever the
+/// settings: plain http anywhere but loopback (the test-only setting's reach), and a literal
+/// private, link-local or metadata address. Names are checked when fetched (each fetch
+/// resolves and checks again), and so is loopback.
+fn refuse_unfetchable(url: &str) -> Result<(), AppError> {
+    let refuse = |why: &str| Err(AppError::rejected(CommandName::Calendar, why.to_string()));
+    let Ok(parsed) = url::Url::parse(url) else {
+        return refuse("That isn't a web address.");
+    };
+    let literal = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
+    };
+    let loopback = literal.is_some_and(|ip| ip.is_loopback());
+    if parsed.scheme() != "https" && !loopback {
+        return refuse("The calendar address must start with `https://`.");
+    }
+    if literal.is_some_and(|ip| !fetch::is_public(ip) && !ip.is_loopback()) {
+        return refuse(
+            "That address points inside a private network; use your calendar's public iCal address.",
+        );
+    }
+    Ok(())
 }
 
 /// A refresh's outcome and the 1:1s it is to log (written after the record's update).

@@ -381,6 +381,56 @@ async fn a_week_without_focus_time_nudges_and_ooo_days_pause() {
     assert!(t.summary("carl").paused.is_none());
 }
 
+#[test]
+fn plain_http_and_private_addresses_are_refused_when_linking_and_store_nothing() {
+    let t = TestApp::new();
+    for url in [
+        "http://calendar.example.com/basic.ics",
+        "https://10.0.0.1/basic.ics",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[fd00:ec2::254]/x.ics",
+    ] {
+        let reply = t.run("erin", &format!("calendar {url}"));
+        assert!(matches!(reply, Reply::Invalid { .. }), "{url}: {reply:?}");
+    }
+    assert!(
+        t.store.user(&scope("erin")).unwrap().is_none(),
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn nothing_from_the_calendar_reaches_a_team_digest() {
+    let server = feed(GOOGLE).await;
+    let mut t = TestApp::new();
+    t.now = Utc.with_ymd_and_hms(2026, 11, 27, 15, 0, 0).unwrap();
+    t.run("alice", "tz Europe/Berlin");
+    t.run("alice", "digest #eng");
+    t.run("alice", &format!("calendar {}", feed_url(&server)));
+    t.app
+        .refresh_calendar(&scope("alice"), t.now, &loopback_policy())
+        .await
+        .unwrap();
+    assert!(t.summary("alice").calendar.is_some());
+    let channel = twohats::domain::ids::ChannelId::parse("CENG").unwrap();
+    let digest = t
+        .app
+        .digest(&scope("alice").team, &channel, t.now)
+        .unwrap()
+        .expect("subscribed");
+    let text = twohats::render::text::to_text(&twohats::render::summary::digest_doc(&digest));
+    for word in [
+        "Calendar",
+        "meeting",
+        "focus",
+        "1:1",
+        "Vacation",
+        "127.0.0.1",
+    ] {
+        assert!(!text.contains(word), "{word} in {text}");
+    }
+}
+
 #[tokio::test]
 async fn a_failing_calendar_never_blocks_a_summary() {
     let server = MockServer::start().await;
