@@ -511,3 +511,27 @@ async fn the_console_reads_a_fixture_feed() {
     );
     assert!(out.contains("Paused through Fri 4 Dec"), "{out}");
 }
+
+/// An out-of-office day skips the check-in prompt as `pause` does; the next working day
+/// gets it again.
+#[tokio::test]
+async fn an_ooo_day_skips_the_prompt_and_the_next_day_gets_it() {
+    let server = feed(OUTLOOK).await;
+    let mut t = TestApp::new();
+    t.now = Utc.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap();
+    t.run("carl", "tz America/Los_Angeles");
+    t.run("carl", "schedule checkin weekdays 17:00");
+    t.run("carl", &format!("calendar {}", feed_url(&server)));
+    t.app
+        .refresh_calendar(&scope("carl"), t.now, &loopback_policy())
+        .await
+        .unwrap();
+    // Monday 30 Nov 17:00 in California ("Conference", marked OOF, 30 Nov - 1 Dec).
+    let monday = Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap();
+    let report = t.app.tick(monday).unwrap();
+    assert_eq!((report.queued, report.skipped), (0, 1), "{report:?}");
+    // Wednesday 2 Dec 17:00: back.
+    let wednesday = Utc.with_ymd_and_hms(2026, 12, 3, 1, 0, 0).unwrap();
+    let report = t.app.tick(wednesday).unwrap();
+    assert_eq!((report.queued, report.skipped), (1, 0), "{report:?}");
+}
