@@ -16,6 +16,8 @@ pub mod console;
 pub mod doctor;
 /// Pure product logic: weeks, check-ins, balance, nudges, summaries, digests. No I/O.
 pub mod domain;
+/// Fetching a URL a user typed (the calendar feed): vetted addresses, caps, timeouts.
+pub mod fetch;
 /// `twohats healthcheck`: probe the local `/healthz`.
 pub mod healthcheck;
 /// Prometheus metrics for `GET /metrics`.

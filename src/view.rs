@@ -110,6 +110,8 @@ pub enum Reply {
         kind: NudgeKind,
         through: NaiveDate,
     },
+    /// `calendar …`, `hours …`.
+    Calendar(crate::domain::calendar::CalendarReply),
 }
 
 /// What a `team` command did to the roster.

@@ -75,6 +75,8 @@ impl App {
                 r.snoozes.insert(kind, through);
                 Ok(Reply::Snoozed { kind, through })
             }),
+            Command::Calendar(action) => self.calendar_command(actor, action, now),
+            Command::Hours(hours) => self.hours_command(actor, hours, now),
         }
     }
 
@@ -533,6 +535,8 @@ impl App {
                 p.through = today - Duration::days(1);
                 was_paused = true;
             }
+            // A day out of office in the calendar pauses like `pause` does; `resume` wins.
+            was_paused |= r.calendar.as_mut().is_some_and(|c| c.resume(today));
             // A pause that began today never really happened: drop it rather than keep an
             // empty range.
             r.pauses.retain(|p| p.from <= p.through);

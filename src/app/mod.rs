@@ -10,6 +10,7 @@
 //! - Reads and writes are scoped by the [`Actor`]'s verified (team, user), never by text.
 //! - Internal errors are logged without user content and answered with [`Reply::Failed`].
 
+mod calendar;
 pub mod clock;
 mod commands;
 pub mod delivery;
@@ -17,7 +18,9 @@ mod operations;
 pub mod scheduler;
 mod views;
 
+pub use crate::fetch::FetchPolicy;
 pub use crate::view::{Home, Reply, TeamChange};
+pub use calendar::{Offer, Refreshed};
 pub use operations::EVENT_MEMORY;
 
 use crate::command::{parse, CommandName};

@@ -80,6 +80,23 @@ pub enum Command {
     /// `snooze <nudge> [<N>d|<N>w]` (default a week): what the summary's snooze button does,
     /// also typeable, so the console can do everything Slack can.
     Snooze { kind: NudgeKind, days: u32 },
+    /// `calendar <url>|off|yes @p|no @p`.
+    Calendar(CalendarAction),
+    /// `hours <days> <HH:MM-HH:MM>`.
+    Hours(crate::domain::calendar::WorkingHours),
+}
+
+/// What `calendar …` asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CalendarAction {
+    /// Link the secret iCal address (a URL the parser accepted; checked again on fetch).
+    Link(String),
+    Off,
+    /// "Is this your 1:1 with @bob?"
+    Answer {
+        with: Person,
+        yes: bool,
+    },
 }
 
 impl Command {

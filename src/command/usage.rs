@@ -23,11 +23,13 @@ pub enum CommandName {
     Export,
     Forget,
     Snooze,
+    Calendar,
+    Hours,
 }
 
 impl CommandName {
     /// Every command, in the order the help lists them.
-    pub const ALL: [CommandName; 17] = [
+    pub const ALL: [CommandName; 19] = [
         CommandName::Help,
         CommandName::Checkin,
         CommandName::OneOnOne,
@@ -45,6 +47,8 @@ impl CommandName {
         CommandName::Export,
         CommandName::Forget,
         CommandName::Snooze,
+        CommandName::Calendar,
+        CommandName::Hours,
     ];
 
     /// The word that starts the command, as the help spells it.
@@ -67,6 +71,8 @@ impl CommandName {
             CommandName::Export => "export",
             CommandName::Forget => "forget",
             CommandName::Snooze => "snooze",
+            CommandName::Calendar => "calendar",
+            CommandName::Hours => "hours",
         }
     }
 
@@ -99,6 +105,8 @@ impl CommandName {
             CommandName::Export => "Your data",
             CommandName::Forget => "Leaving twohats",
             CommandName::Snooze => "Quiet one nudge for a while",
+            CommandName::Calendar => "Link your calendar",
+            CommandName::Hours => "Your working hours",
         }
     }
 }
@@ -148,7 +156,15 @@ pub fn usage(name: CommandName) -> &'static str {
         }
         CommandName::Snooze => {
             "`/tlm snooze <nudge> [<N>d|<N>w]` (a week if no length); nudges: `energy`, `fires`, \
-             `1on1`, `cp`, `balance`, `team`, `wins` — e.g. `/tlm snooze 1on1 2w`"
+             `1on1`, `cp`, `balance`, `focus`, `team`, `wins` — e.g. `/tlm snooze 1on1 2w`"
+        }
+        CommandName::Calendar => {
+            "`/tlm calendar <secret iCal address>`, `/tlm calendar off`, \
+             `/tlm calendar yes|no @person` — e.g. `/tlm calendar https://calendar.google.com/…/basic.ics`"
+        }
+        CommandName::Hours => {
+            "`/tlm hours <days> <HH:MM-HH:MM>` (default mon-fri 09:00-17:00) \
+             — e.g. `/tlm hours mon-thu 08:30-16:30`"
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::render::text::{plain, to_text};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use std::io::{self, BufRead, Write};
 
+mod calendar;
 mod demo;
 
 /// How far back `:tick` replays after a long `:advance`.
@@ -30,6 +31,7 @@ Console commands:
   :now 2026-11-27T16:00Z set the clock (also 2026-11-27 16:00, or a date)
   :advance 3d            move the clock on (m, h, d or w)
   :tick                  run the scheduler now and show what it sends
+  :calendar              read your linked calendar now (at most hourly)
   :home                  show the App Home view
   :digest #channel       show the digest that channel would get now
   :whoami                who and when you are
@@ -143,6 +145,7 @@ impl Session {
                 Ok(format!("The time is now {}.", now.format("%a %Y-%m-%d %H:%M UTC")))
             }),
             ":tick" => self.tick(),
+            ":calendar" => self.refresh_calendar(false),
             ":home" => self.app.home(&self.actor, self.clock.now()).map(|h| to_text(&home_doc(&h))).map_err(Into::into),
             ":digest" => self.digest(rest),
             ":whoami" => Ok(format!("You are @{} ({}) at {}.", self.name(), self.actor.scope.user, self.clock.now().format("%a %Y-%m-%d %H:%M UTC"))),
@@ -164,6 +167,7 @@ impl Session {
     /// only its last [`MAX_REPLAY_WEEKS`] and at most [`MAX_REPLAY_TICKS`] fire times, and
     /// says so: `:advance 10000w` must not replay two centuries minute by minute.
     fn tick(&mut self) -> Result<String, ConsoleError> {
+        let calendar = self.refresh_calendar(true)?;
         let now = self.clock.now();
         let mut from = self.ticked_until.min(now);
         let mut skipped_earlier = false;
@@ -202,6 +206,9 @@ impl Session {
         } else {
             sent.join("\n\n")
         };
+        if !calendar.is_empty() {
+            answer.insert_str(0, &format!("{calendar}\n"));
+        }
         if skipped_earlier {
             answer.insert_str(
                 0,
@@ -222,6 +229,10 @@ impl Session {
             Some(d) => to_text(&digest_doc(&d)),
             None => format!("#{name} has no digest. Subscribe it with `/tlm digest #{name}`."),
         })
+    }
+
+    fn clock_now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     fn name(&self) -> &str {

@@ -2,6 +2,7 @@
 //! time comes in as a value, so every rule is a plain function that tests can call.
 
 pub mod balance;
+pub mod calendar;
 pub mod checkin;
 pub mod digest;
 pub mod doc;

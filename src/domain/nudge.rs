@@ -41,6 +41,8 @@ pub enum NudgeKind {
     CriticalPath,
     /// The rolling engineering share is far from the user's target.
     Drift,
+    /// The calendar shows no 2-hour focus block this week, for an engineering-heavy target.
+    Focus,
     /// Roster size outside the 3-5 sweet spot.
     TeamSize,
     /// No wins logged for two weeks.
@@ -48,12 +50,13 @@ pub enum NudgeKind {
 }
 
 impl NudgeKind {
-    pub const ALL: [NudgeKind; 7] = [
+    pub const ALL: [NudgeKind; 8] = [
         NudgeKind::Burnout,
         NudgeKind::BothFires,
         NudgeKind::OneOnOnes,
         NudgeKind::CriticalPath,
         NudgeKind::Drift,
+        NudgeKind::Focus,
         NudgeKind::TeamSize,
         NudgeKind::Wins,
     ];
@@ -66,6 +69,7 @@ impl NudgeKind {
             NudgeKind::OneOnOnes => "1on1",
             NudgeKind::CriticalPath => "cp",
             NudgeKind::Drift => "balance",
+            NudgeKind::Focus => "focus",
             NudgeKind::TeamSize => "team",
             NudgeKind::Wins => "wins",
         }
@@ -108,6 +112,10 @@ pub enum Nudge {
         what: Option<String>,
     },
     Drift(Drift),
+    /// No focus block in this week's calendar; the user's engineering target.
+    Focus {
+        target_pct: u8,
+    },
     TeamSize {
         size: usize,
     },
@@ -126,6 +134,7 @@ impl Nudge {
             Nudge::OneOnOnes { .. } => NudgeKind::OneOnOnes,
             Nudge::CriticalPath { .. } => NudgeKind::CriticalPath,
             Nudge::Drift(_) => NudgeKind::Drift,
+            Nudge::Focus { .. } => NudgeKind::Focus,
             Nudge::TeamSize { .. } => NudgeKind::TeamSize,
             Nudge::Wins { .. } => NudgeKind::Wins,
         }
@@ -162,6 +171,7 @@ pub fn evaluate(inp: &NudgeInputs<'_>) -> Vec<Nudge> {
         one_on_ones(inp.reports, inp.met_this_week),
         critical_path(inp.record.critical_path.as_ref(), inp.today),
         drift(inp.trend, inp.record.target_pct).map(Nudge::Drift),
+        crate::domain::calendar::focus_nudge(inp.record, inp.today),
         team_size(inp.record, inp.now),
         wins(inp.last_win, inp.record.created.date_naive(), inp.today),
     ]

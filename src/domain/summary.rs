@@ -55,6 +55,8 @@ pub struct Summary {
     pub nudges: Vec<Nudge>,
     /// The pause in force today, if any: the summary says so and carries no nudges.
     pub paused: Option<Pause>,
+    /// This week's figures from a linked calendar, if a refresh computed them.
+    pub calendar: Option<crate::domain::calendar::WeekFigures>,
 }
 
 pub fn compose(inp: &SummaryInputs<'_>) -> Summary {
@@ -120,6 +122,7 @@ pub fn compose(inp: &SummaryInputs<'_>) -> Summary {
             .collect(),
         nudges,
         paused: inp.record.pause_on(today).copied(),
+        calendar: crate::domain::calendar::this_week(inp.record, week),
     }
 }
 

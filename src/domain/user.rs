@@ -3,6 +3,7 @@
 //! Histories that grow (check-ins, 1:1s, wins, fires) live in their own time-ordered trees,
 //! not here, so this record stays small however long someone uses twohats.
 
+use crate::domain::calendar::CalendarLink;
 use crate::domain::job::JobKind;
 use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
@@ -56,6 +57,9 @@ pub struct UserRecord {
     /// When the weekly summary's schedule last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_schedule_since: Option<DateTime<Utc>>,
+    /// A linked calendar and what was derived from it (`domain::calendar`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<CalendarLink>,
 }
 
 impl UserRecord {
@@ -76,6 +80,7 @@ impl UserRecord {
             tz_since: None,
             checkin_schedule_since: None,
             summary_schedule_since: None,
+            calendar: None,
         }
     }
 
@@ -118,11 +123,13 @@ impl UserRecord {
             .unwrap_or(self.created)
     }
 
-    /// The pause covering a local date, if any.
+    /// The pause covering a local date, if any: a `pause`, or a day out of office in a
+    /// linked calendar.
     pub fn pause_on(&self, date: NaiveDate) -> Option<&Pause> {
         self.pauses
             .iter()
             .find(|p| p.from <= date && date <= p.through)
+            .or_else(|| self.calendar.as_ref().and_then(|c| c.ooo_on(date)))
     }
 
     /// Whether any day of an ISO week was paused.
@@ -131,6 +138,11 @@ impl UserRecord {
         self.pauses
             .iter()
             .any(|p| p.from <= sun && mon <= p.through)
+            || mon.iter_days().take_while(|d| *d <= sun).any(|d| {
+                self.calendar
+                    .as_ref()
+                    .is_some_and(|c| c.ooo_on(d).is_some())
+            })
     }
 
     pub fn snoozed(&self, kind: NudgeKind, today: NaiveDate) -> bool {

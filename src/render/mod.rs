@@ -5,6 +5,7 @@
 //! Block Kit JSON within Slack's limits, and [`text`] into terminal text.
 
 pub mod blocks;
+pub mod calendar;
 mod doc;
 pub mod modals;
 pub mod nudge;

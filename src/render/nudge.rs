@@ -46,6 +46,9 @@ pub fn line(nudge: &Nudge) -> String {
             };
             format!("{} weeks at {}% engineering vs your {}% target: is that a choice? {fix}", d.weeks, d.avg_pct, d.target_pct)
         }
+        Nudge::Focus { target_pct } => format!(
+            "No 2-hour focus block this week, and your target is {target_pct}% engineering — block one for tomorrow morning?"
+        ),
         Nudge::TeamSize { size } if *size > *HEALTHY_TEAM_SIZE.end() => format!(
             "{size} reports is more than one TLM can hold without dropping balls; 3-4 is the sweet spot. Could someone grow into leading part of the team?"
         ),
@@ -71,7 +74,7 @@ pub fn buttons(nudge: &Nudge) -> Vec<Button> {
         Nudge::Burnout { .. } | Nudge::BothFires | Nudge::Drift(_) | Nudge::CriticalPath { .. } => {
             Some(button("Open check-in", OPEN_CHECKIN, "", true))
         }
-        Nudge::TeamSize { .. } | Nudge::Wins { .. } => None,
+        Nudge::TeamSize { .. } | Nudge::Wins { .. } | Nudge::Focus { .. } => None,
     };
     act.into_iter()
         .chain([snooze_button(nudge.kind())])

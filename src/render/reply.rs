@@ -137,6 +137,7 @@ pub fn reply_doc(reply: &Reply) -> Doc {
             "Your target is now {pct}% engineering, {}% management. Nudges measure drift against it.",
             100 - pct
         )),
+        Reply::Calendar(r) => super::calendar::reply_doc(r),
         Reply::TzSet { tz } => Doc::line(format!("Time zone set to {tz}. Your weeks and schedules follow it from now on.")),
         Reply::ScheduleSet { job, spec, next } => Doc::line(schedule_line(*job, spec.as_ref(), next.as_ref())),
         Reply::Paused { through } => Doc::line(format!(

@@ -41,6 +41,9 @@ fn append_week(doc: &mut Doc, s: &Summary) {
         "*Last 8 weeks:* `{}` (oldest to this week; `·` no check-ins, `‖` paused)",
         sparkline(&s.trend)
     )));
+    if let Some(c) = &s.calendar {
+        doc.push(Element::Section(super::calendar::summary_line(c)));
+    }
     if !s.reports.is_empty() {
         let lines: Vec<String> = s.reports.iter().map(report_line).collect();
         doc.push(Element::Section(format!("*1:1s*\n{}", lines.join("\n"))));

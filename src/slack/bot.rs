@@ -137,6 +137,9 @@ impl SlackBot {
         if first_contact {
             self.spawn_profile_tz(actor.clone());
         }
+        if super::calendar_task::reads_calendar_now(&reply) {
+            self.spawn_calendar_refresh(actor.scope.clone());
+        }
         Ok(match reply {
             Reply::CheckinModal => {
                 self.spawn_view_open(cmd.trigger_id, checkin_modal());
@@ -276,7 +279,7 @@ impl SlackBot {
     /// answering) the new job is dropped, counted and logged — not queued: a queue would grow
     /// with every request while Slack hangs, and what it held would be stale when it ran (a
     /// modal's `trigger_id` lasts 3 s). `work` names the kind, from a fixed set.
-    fn spawn_background(
+    pub(super) fn spawn_background(
         self: &Arc<Self>,
         work: &'static str,
         job: impl Future<Output = ()> + Send + 'static,

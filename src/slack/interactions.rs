@@ -14,6 +14,7 @@ use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
 use crate::domain::values::{Energy, Field, Note, Percent, Refusal};
 use crate::domain::week::local_date;
+use crate::render::calendar::{SERIES_NO, SERIES_YES};
 use crate::render::modals::{
     checkin_modal, field, one_on_one_modal, settings_modal, CHECKIN_CALLBACK, ONE_ON_ONE_CALLBACK,
     OPEN_SETTINGS, SETTINGS_CALLBACK,
@@ -88,6 +89,25 @@ pub async fn handle(bot: &Arc<SlackBot>, payload: Value) -> Result<Ack, RequestE
                     if payload["view"]["type"] == "home" {
                         bot.spawn_publish_home(actor);
                     } else if let Some(url) = payload["response_url"].as_str() {
+                        bot.spawn_respond(url.to_string(), ephemeral_reply(&reply));
+                    }
+                }
+                SERIES_YES | SERIES_NO => {
+                    let Ok(id) = crate::domain::ids::UserId::parse(&value) else {
+                        return Err(RequestError::Malformed(
+                            "a bad user id on a 1:1 button".into(),
+                        ));
+                    };
+                    let with = crate::domain::ids::Person { id, label: None };
+                    let action = crate::command::CalendarAction::Answer {
+                        with,
+                        yes: kind == SERIES_YES,
+                    };
+                    let reply = run(bot, &actor, Command::Calendar(action)).await;
+                    if super::calendar_task::reads_calendar_now(&reply) {
+                        bot.spawn_calendar_refresh(actor.scope.clone());
+                    }
+                    if let Some(url) = payload["response_url"].as_str() {
                         bot.spawn_respond(url.to_string(), ephemeral_reply(&reply));
                     }
                 }

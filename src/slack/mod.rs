@@ -10,6 +10,7 @@
 
 pub mod backups;
 pub mod bot;
+pub mod calendar_task;
 pub mod client;
 pub mod config;
 pub mod http;

@@ -82,6 +82,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         config.tick_every,
         stopped.clone(),
     ));
+    // Calendar feeds are fetched by their own task, never inside a tick.
+    let calendars = tokio::spawn(super::calendar_task::refresh_calendars(
+        bot.clone(),
+        super::calendar_task::EVERY,
+        stopped.clone(),
+    ));
     // Backups on the blocking pool, their own task: neither the scheduler nor the sender
     // ever waits for one.
     let backups = config.backups.clone().map(|backups| {
@@ -117,6 +123,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         let _ = server.await;
         let _ = scheduler.await;
+        let _ = calendars.await;
         // A backup in progress gives up (its temporary file removed) rather than hold this up.
         if let Some(backups) = backups {
             let _ = backups.await;

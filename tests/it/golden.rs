@@ -133,8 +133,10 @@ fn user_full() -> UserRecord {
             from: date(2026, 12, 21),
             through: date(2027, 1, 1),
         }],
+        // The kinds this golden record was written with (newer kinds aren't in its bytes).
         snoozes: NudgeKind::ALL
             .into_iter()
+            .filter(|k| *k != NudgeKind::Focus)
             .zip(1..)
             .map(|(kind, day)| (kind, date(2026, 12, day)))
             .collect::<BTreeMap<_, _>>(),
@@ -148,7 +150,77 @@ fn user_full() -> UserRecord {
         tz_since: Some(utc(11, 3, 12, 0)),
         checkin_schedule_since: Some(utc(11, 4, 12, 0)),
         summary_schedule_since: Some(utc(11, 5, 12, 0)),
+        calendar: None,
     }
+}
+
+const USER_WITH_CALENDAR: &str = concat!(
+    r#"{"created":"2026-11-02T10:00:00Z","target_pct":70,"roster":[],"pauses":[],"#,
+    r#""snoozes":{},"checkin_schedule":"default","summary_schedule":"default","#,
+    r#""calendar":{"url":"https://calendar.example.com/private-abc/basic.ics","#,
+    r#""hours":{"first_day":0,"last_day":3,"start":"08:30:00","end":"16:30:00"},"#,
+    r#""etag":"\"v42\"","last_modified":"Fri, 27 Nov 2026 08:00:00 GMT","#,
+    r#""fetched_at":"2026-11-27T08:00:00Z","#,
+    r#""weeks":[{"week":{"year":2026,"week":48},"meeting_minutes":1320,"focus_blocks":3,"at":"2026-11-27T08:00:00Z"}],"#,
+    r#""series":[{"uid":"1on1-bob@google.com","with":{"id":"UBOB","label":"bob"},"state":"confirmed","logged_through":"2026-11-24"},"#,
+    r#"{"uid":"sync@x","with":{"id":"UCAT"},"state":"offered"}],"#,
+    r#""ooo":[{"from":"2026-12-03","through":"2026-12-04"}],"#,
+    r#""ooo_resumed":["2026-12-03"]}}"#,
+);
+
+/// A user record with a linked calendar and every calendar field set.
+fn user_with_calendar() -> UserRecord {
+    use twohats::domain::calendar::{CalendarLink, Series, SeriesState, WeekFigures, WorkingHours};
+    let mut record = UserRecord::new(utc(11, 2, 10, 0));
+    record.target_pct = 70;
+    record.calendar = Some(CalendarLink {
+        url: Some("https://calendar.example.com/private-abc/basic.ics".into()),
+        hours: WorkingHours::new(
+            chrono::Weekday::Mon,
+            chrono::Weekday::Thu,
+            chrono::NaiveTime::from_hms_opt(8, 30, 0).unwrap(),
+            chrono::NaiveTime::from_hms_opt(16, 30, 0).unwrap(),
+        )
+        .unwrap(),
+        etag: Some("\"v42\"".into()),
+        last_modified: Some("Fri, 27 Nov 2026 08:00:00 GMT".into()),
+        fetched_at: Some(utc(11, 27, 8, 0)),
+        weeks: vec![WeekFigures {
+            week: IsoWeek {
+                year: 2026,
+                week: 48,
+            },
+            meeting_minutes: 1320,
+            focus_blocks: 3,
+            at: utc(11, 27, 8, 0),
+        }],
+        series: vec![
+            Series {
+                uid: "1on1-bob@google.com".into(),
+                with: Person {
+                    id: user("UBOB"),
+                    label: Some("bob".into()),
+                },
+                state: SeriesState::Confirmed,
+                logged_through: Some(date(2026, 11, 24)),
+            },
+            Series {
+                uid: "sync@x".into(),
+                with: Person {
+                    id: user("UCAT"),
+                    label: None,
+                },
+                state: SeriesState::Offered,
+                logged_through: None,
+            },
+        ],
+        ooo: vec![Pause {
+            from: date(2026, 12, 3),
+            through: date(2026, 12, 4),
+        }],
+        ooo_resumed: vec![date(2026, 12, 3)],
+    });
+    record
 }
 
 const USER_MIN: &str = concat!(
@@ -403,6 +475,11 @@ fn a_user_record_with_every_field() {
 }
 
 #[test]
+fn a_user_record_with_a_calendar() {
+    golden(USER_WITH_CALENDAR, &user_with_calendar());
+}
+
+#[test]
 fn a_new_users_record() {
     golden(USER_MIN, &user_min());
 }
@@ -446,6 +523,7 @@ fn nudge_kinds_by_name() {
             r#""one-on-ones""#,
             r#""critical-path""#,
             r#""drift""#,
+            r#""focus""#,
             r#""team-size""#,
             r#""wins""#
         ]

@@ -17,7 +17,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("view", &["domain", "command", "store"]),
     ("render", &["domain", "command", "view"]),
     ("metrics", &["store"]),
-    ("app", &["domain", "command", "store", "view", "render"]),
+    ("fetch", &[]),
+    (
+        "app",
+        &["domain", "command", "store", "view", "render", "fetch"],
+    ),
     (
         "slack",
         &["app", "domain", "command", "view", "render", "metrics"],

@@ -6,6 +6,7 @@
 mod backup;
 mod bad_input;
 mod bad_rows;
+mod calendar;
 mod commands;
 mod console;
 mod deploy;

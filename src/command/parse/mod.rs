@@ -12,6 +12,7 @@
 //! `values` parses the values several commands share, and `checkin`, `team` and `settings`
 //! parse the commands of each family.
 
+mod calendar;
 mod checkin;
 mod settings;
 mod team;
@@ -81,6 +82,8 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         CommandName::Export => input.no_args().map(|()| Command::Export),
         CommandName::Forget => forget(&input),
         CommandName::Snooze => snooze(&input),
+        CommandName::Calendar => calendar::calendar(&input),
+        CommandName::Hours => calendar::hours(&input),
     }
 }
 

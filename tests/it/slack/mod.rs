@@ -2,6 +2,7 @@
 //! and requests signed the way Slack signs them.
 
 mod backups;
+mod calendar;
 mod delivery;
 mod digests;
 mod events;
