@@ -16,6 +16,8 @@ pub mod console;
 pub mod doctor;
 /// Pure product logic: weeks, check-ins, balance, nudges, summaries, digests. No I/O.
 pub mod domain;
+/// The GitHub REST client behind `app::github::GithubApi`.
+pub mod github;
 /// `twohats healthcheck`: probe the local `/healthz`.
 pub mod healthcheck;
 /// Prometheus metrics for `GET /metrics`.

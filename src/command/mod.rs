@@ -3,9 +3,11 @@
 //! No I/O and no clock: a [`Command`] says what the user asked for; the `app` layer decides
 //! whether it can be done (for example, whether `@bob` is on the roster).
 
+mod github;
 mod parse;
 mod usage;
 
+pub use github::GithubCommand;
 pub use parse::{parse, ParseError};
 pub use usage::{help_text, usage, CommandName};
 
@@ -80,6 +82,8 @@ pub enum Command {
     /// `snooze <nudge> [<N>d|<N>w]` (default a week): what the summary's snooze button does,
     /// also typeable, so the console can do everything Slack can.
     Snooze { kind: NudgeKind, days: u32 },
+    /// `github …`: link a GitHub login, mark core repositories.
+    Github(GithubCommand),
 }
 
 impl Command {
@@ -100,6 +104,8 @@ impl Command {
     pub fn is_heavy(&self) -> bool {
         match self {
             Command::Export | Command::Forget | Command::Summary => true,
+            // Linking asks GitHub whether the login exists (a bounded, blocking call).
+            Command::Github(GithubCommand::Link(_)) => true,
             // `leave` and `off` re-compose the team's queued digests.
             Command::Digest { .. } => true,
             Command::Checkin(quick) => quick.energy.is_some() || !quick.fires.is_empty(),

@@ -23,11 +23,12 @@ pub enum CommandName {
     Export,
     Forget,
     Snooze,
+    Github,
 }
 
 impl CommandName {
     /// Every command, in the order the help lists them.
-    pub const ALL: [CommandName; 17] = [
+    pub const ALL: [CommandName; 18] = [
         CommandName::Help,
         CommandName::Checkin,
         CommandName::OneOnOne,
@@ -45,6 +46,7 @@ impl CommandName {
         CommandName::Export,
         CommandName::Forget,
         CommandName::Snooze,
+        CommandName::Github,
     ];
 
     /// The word that starts the command, as the help spells it.
@@ -67,6 +69,7 @@ impl CommandName {
             CommandName::Export => "export",
             CommandName::Forget => "forget",
             CommandName::Snooze => "snooze",
+            CommandName::Github => "github",
         }
     }
 
@@ -99,6 +102,7 @@ impl CommandName {
             CommandName::Export => "Your data",
             CommandName::Forget => "Leaving twohats",
             CommandName::Snooze => "Quiet one nudge for a while",
+            CommandName::Github => "Signals from GitHub",
         }
     }
 }
@@ -148,7 +152,11 @@ pub fn usage(name: CommandName) -> &'static str {
         }
         CommandName::Snooze => {
             "`/tlm snooze <nudge> [<N>d|<N>w]` (a week if no length); nudges: `energy`, `fires`, \
-             `1on1`, `cp`, `balance`, `team`, `wins` — e.g. `/tlm snooze 1on1 2w`"
+             `1on1`, `reviews`, `cp`, `balance`, `team`, `wins` — e.g. `/tlm snooze 1on1 2w`"
+        }
+        CommandName::Github => {
+            "`/tlm github <login>`, `/tlm github off`, `/tlm github core [off] <owner/repo>…` \
+             — e.g. `/tlm github core acme/payments`"
         }
     }
 }

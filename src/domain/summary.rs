@@ -5,6 +5,7 @@ use crate::domain::balance::{
     day_shares, trend, week_balance, WeekBalance, WeekPoint, TREND_WEEKS,
 };
 use crate::domain::checkin::{CheckIn, EngKind, Fire, FireKind, Win};
+use crate::domain::github::{self, GithubLine};
 use crate::domain::nudge::{evaluate, Nudge, NudgeInputs, MAX_SHOWN};
 use crate::domain::team::{last_met_by, report_statuses, OneOnOne, ReportStatus};
 use crate::domain::user::{CriticalPath, Pause, UserRecord};
@@ -55,6 +56,9 @@ pub struct Summary {
     pub nudges: Vec<Nudge>,
     /// The pause in force today, if any: the summary says so and carries no nudges.
     pub paused: Option<Pause>,
+    /// This week's GitHub figures, for the user's own summary only (never a digest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github: Option<GithubLine>,
 }
 
 pub fn compose(inp: &SummaryInputs<'_>) -> Summary {
@@ -120,6 +124,7 @@ pub fn compose(inp: &SummaryInputs<'_>) -> Summary {
             .collect(),
         nudges,
         paused: inp.record.pause_on(today).copied(),
+        github: github::line_for(inp.record.github.as_ref(), inp.now, today),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Histories that grow (check-ins, 1:1s, wins, fires) live in their own time-ordered trees,
 //! not here, so this record stays small however long someone uses twohats.
 
+use crate::domain::github::GithubLink;
 use crate::domain::job::JobKind;
 use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
@@ -56,6 +57,9 @@ pub struct UserRecord {
     /// When the weekly summary's schedule last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_schedule_since: Option<DateTime<Utc>>,
+    /// The linked GitHub login, core repositories and last fetched figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<GithubLink>,
 }
 
 impl UserRecord {
@@ -76,6 +80,7 @@ impl UserRecord {
             tz_since: None,
             checkin_schedule_since: None,
             summary_schedule_since: None,
+            github: None,
         }
     }
 

@@ -6,6 +6,7 @@
 
 pub mod blocks;
 mod doc;
+pub mod github;
 pub mod modals;
 pub mod nudge;
 pub mod reply;

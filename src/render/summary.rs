@@ -68,6 +68,9 @@ fn append_week(doc: &mut Doc, s: &Summary) {
         format!("*Energy:* {}", energy_phrase(&s.energies)),
         format!("*Kind of work:* {}", kinds_phrase(s)),
     ]));
+    if let Some(line) = &s.github {
+        doc.push(Element::Section(super::github::summary_lines(line)));
+    }
     if !s.wins.is_empty() {
         let wins: Vec<String> = s
             .wins

@@ -18,11 +18,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("render", &["domain", "command", "view"]),
     ("metrics", &["store"]),
     ("app", &["domain", "command", "store", "view", "render"]),
+    ("github", &["app", "domain"]),
     (
         "slack",
-        &["app", "domain", "command", "view", "render", "metrics"],
+        &["app", "domain", "command", "view", "render", "metrics", "github"],
     ),
-    ("console", &["app", "domain", "command", "view", "render"]),
+    ("console", &["app", "domain", "command", "view", "render", "github"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -13,6 +13,7 @@
 //! parse the commands of each family.
 
 mod checkin;
+mod github;
 mod settings;
 mod team;
 mod values;
@@ -22,6 +23,7 @@ use crate::command::{Command, CommandName};
 use crate::domain::echo::echo;
 use crate::domain::values::Field;
 use checkin::{checkin, cp, fire};
+use github::github;
 use settings::{digest, forget, pause, schedule, snooze, target, tz};
 use std::fmt;
 use team::{one_on_one, team, win};
@@ -81,6 +83,7 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         CommandName::Export => input.no_args().map(|()| Command::Export),
         CommandName::Forget => forget(&input),
         CommandName::Snooze => snooze(&input),
+        CommandName::Github => github(&input),
     }
 }
 

@@ -41,6 +41,12 @@ impl Checked for UserRecord {
             Some("a 1:1 cadence is outside 1-90 days")
         } else if too_long(self.critical_path.as_ref().and_then(|c| c.what.as_deref())) {
             Some("the critical-path description is too long")
+        } else if self
+            .github
+            .as_ref()
+            .is_some_and(|g| !crate::domain::github::valid_link(g))
+        {
+            Some("the GitHub link is outside twohats' bounds")
         } else {
             None
         }
