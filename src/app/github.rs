@@ -160,6 +160,22 @@ impl App {
         }
     }
 
+    /// Stores a GitHub link as it is, without asking GitHub: for `console --demo`'s seeded
+    /// figures. Creates the record if needed.
+    pub fn seed_github(
+        &self,
+        actor: &Actor,
+        link: GithubLink,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        self.update(actor, now, |r, _| {
+            r.github = Some(link.clone());
+            Ok(Reply::Github(GithubView::Linked(link.login.clone())))
+        })?;
+        self.store.durable()?;
+        Ok(())
+    }
+
     /// Refreshes the GitHub figures of every linked user whose weekly summary is due within
     /// `ahead` of `now` and whose last fetch is an hour old or more. One user at a time;
     /// a failure is recorded in that user's record (their last good figures stay) and the

@@ -12,6 +12,7 @@ pub mod backups;
 pub mod bot;
 pub mod client;
 pub mod config;
+pub mod github;
 pub mod http;
 pub mod incoming;
 mod interactions;

@@ -41,6 +41,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     // rustls needs one process-wide crypto provider; a second install is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let app = App::open(&config.data_dir, config.default_tz)?;
+    let app = super::github::with_github(app, config.github.as_ref()).map_err(ServeError::Client)?;
     if let Some(backups) = &config.backups {
         super::backups::prepare(&backups.dir).map_err(|source| ServeError::BackupDir {
             path: backups.dir.clone(),
@@ -49,7 +50,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     }
     let api = SlackWebApi::with_timeouts(&config.api_url, &config.bot_token, config.slack_timeouts)
         .map_err(ServeError::Client)?;
-    let bot = SlackBot::new(app, Arc::new(SystemClock), api);
+    let clock: Arc<dyn crate::app::clock::Clock> = Arc::new(SystemClock);
+    let bot = SlackBot::new(app, clock.clone(), api);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen {
@@ -82,6 +84,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         config.tick_every,
         stopped.clone(),
     ));
+    // GitHub figures ahead of summaries: its own task, so GitHub never delays a tick.
+    let github = config.github.is_some().then(|| {
+        tokio::spawn(super::github::refresh_loop(
+            bot.app().clone(),
+            clock.clone(),
+            config.tick_every,
+            stopped.clone(),
+        ))
+    });
     // Backups on the blocking pool, their own task: neither the scheduler nor the sender
     // ever waits for one.
     let backups = config.backups.clone().map(|backups| {
@@ -120,6 +131,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         // A backup in progress gives up (its temporary file removed) rather than hold this up.
         if let Some(backups) = backups {
             let _ = backups.await;
+        }
+        if let Some(github) = github {
+            let _ = github.await;
         }
         if let Some(socket) = socket {
             socket.shutdown().await;
