@@ -158,6 +158,8 @@ fn user_full() -> UserRecord {
         tz_since: Some(utc(11, 3, 12, 0)),
         checkin_schedule_since: Some(utc(11, 4, 12, 0)),
         summary_schedule_since: Some(utc(11, 5, 12, 0)),
+        // Its own golden case below (`USER_GITHUB`).
+        github: None,
     }
 }
 

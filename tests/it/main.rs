@@ -11,6 +11,7 @@ mod console;
 mod deploy;
 mod durability;
 mod fuzz;
+mod github;
 mod golden;
 mod layers;
 mod manifest;
