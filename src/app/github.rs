@@ -69,7 +69,8 @@ pub trait GithubApi: Send + Sync {
         reviewer: &str,
     ) -> Result<Option<DateTime<Utc>>, GithubError>;
     /// When `reviewer` submitted reviews on a PR (`GET …/pulls/{n}/reviews`).
-    fn reviews_by(&self, pull: &PullRef, reviewer: &str) -> Result<Vec<DateTime<Utc>>, GithubError>;
+    fn reviews_by(&self, pull: &PullRef, reviewer: &str)
+        -> Result<Vec<DateTime<Utc>>, GithubError>;
 }
 
 /// Most PRs of a search whose timeline or reviews are read (the rest count, unread).
@@ -294,14 +295,16 @@ fn fetch_figures(
     let (queue, oldest, urls) = match cached_search(api, link, &mut etags, &query)? {
         Cached::Unchanged(c) => (
             c.count,
-            c.extra.and_then(|s| DateTime::from_timestamp(i64::from(s), 0)),
+            c.extra
+                .and_then(|s| DateTime::from_timestamp(i64::from(s), 0)),
             previous.map(|f| f.waiting_urls.clone()).unwrap_or_default(),
         ),
         Cached::Fresh { total, items, key } => {
             let mut waits: Vec<(DateTime<Utc>, &PullRef)> = Vec::new();
             for (i, pull) in items.iter().enumerate() {
                 let since = if i < DETAIL_CAP {
-                    api.review_requested_at(pull, login)?.unwrap_or(pull.created_at)
+                    api.review_requested_at(pull, login)?
+                        .unwrap_or(pull.created_at)
                 } else {
                     pull.created_at
                 };
@@ -407,7 +410,9 @@ fn cached_search(
                 etags.insert(key, c.clone());
                 Ok(Cached::Unchanged(c.clone()))
             }
-            None => Err(GithubError::Unavailable("a 304 without a cached answer".into())),
+            None => Err(GithubError::Unavailable(
+                "a 304 without a cached answer".into(),
+            )),
         },
         Searched::Found { total, items, etag } => {
             if let Some(etag) = etag.filter(|e| e.len() <= crate::domain::github::MAX_ETAG_LEN) {

@@ -198,7 +198,8 @@ pub fn valid_link(link: &GithubLink) -> bool {
             .iter()
             .all(|(k, v)| k.len() <= MAX_REPO_LEN * 2 && v.etag.len() <= MAX_ETAG_LEN)
         && link.figures.as_ref().is_none_or(|f| {
-            f.waiting_urls.len() <= MAX_URLS && f.waiting_urls.iter().all(|u| u.len() <= MAX_URL_LEN)
+            f.waiting_urls.len() <= MAX_URLS
+                && f.waiting_urls.iter().all(|u| u.len() <= MAX_URL_LEN)
         })
 }
 
@@ -237,7 +238,10 @@ mod tests {
         assert!(valid_login("octo-cat") && valid_login("a"));
         assert!(!valid_login("-a") && !valid_login("a--b") && !valid_login(&"a".repeat(40)));
         assert!(!valid_login("a b") && !valid_login(""));
-        assert_eq!(normalize_repo("Acme/Core.API").as_deref(), Some("acme/core.api"));
+        assert_eq!(
+            normalize_repo("Acme/Core.API").as_deref(),
+            Some("acme/core.api")
+        );
         assert!(normalize_repo("acme").is_none() && normalize_repo("acme/..").is_none());
         assert!(normalize_repo("acme/a/b").is_none());
     }
@@ -256,7 +260,11 @@ mod tests {
     fn the_queue_nudges_when_long_or_old_and_only_on_fresh_figures() {
         let link = linked(figures(at(11, 9)));
         assert_eq!(review_queue(Some(&link), at(11, 10)), Some((4, 3)));
-        assert_eq!(review_queue(Some(&link), at(14, 10)), None, "figures too old");
+        assert_eq!(
+            review_queue(Some(&link), at(14, 10)),
+            None,
+            "figures too old"
+        );
         let mut short = figures(at(11, 9));
         short.review_queue = 1;
         short.oldest_waiting_since = Some(at(11, 8));

@@ -176,8 +176,12 @@ pub fn evaluate(inp: &NudgeInputs<'_>) -> Vec<Nudge> {
         burnout(inp),
         both_fires(inp.fires_this_week),
         one_on_ones(inp.reports, inp.met_this_week),
-        github::review_queue(inp.record.github.as_ref(), inp.now)
-            .map(|(waiting, oldest_days)| Nudge::Reviews { waiting, oldest_days }),
+        github::review_queue(inp.record.github.as_ref(), inp.now).map(|(waiting, oldest_days)| {
+            Nudge::Reviews {
+                waiting,
+                oldest_days,
+            }
+        }),
         critical_path(inp.record.critical_path.as_ref(), inp.today).or_else(|| {
             github::mostly_core(inp.record.github.as_ref(), inp.now, inp.today)
                 .map(|(core, merged)| Nudge::CoreMerges { core, merged })

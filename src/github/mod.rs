@@ -317,7 +317,11 @@ impl GithubApi for GithubClient {
         Ok(latest)
     }
 
-    fn reviews_by(&self, pull: &PullRef, reviewer: &str) -> Result<Vec<DateTime<Utc>>, GithubError> {
+    fn reviews_by(
+        &self,
+        pull: &PullRef,
+        reviewer: &str,
+    ) -> Result<Vec<DateTime<Utc>>, GithubError> {
         let url = format!(
             "{}/repos/{}/pulls/{}/reviews?per_page=100",
             self.base, pull.repo, pull.number
@@ -350,7 +354,12 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
         params
             .split(';')
             .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
     })
 }
 

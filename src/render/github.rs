@@ -56,6 +56,27 @@ fn age(hours: i64) -> String {
     }
 }
 
+/// The App Home's GitHub setting, once a login is linked (a workspace without GitHub sees
+/// nothing of it).
+pub fn home_line(link: Option<&GithubLink>) -> Option<String> {
+    let link = link?;
+    Some(match link {
+        link if link.core.is_empty() => format!(
+            "*GitHub:* `{}`, no core repositories — `/tlm github core owner/repo` marks one.",
+            link.login
+        ),
+        link => format!(
+            "*GitHub:* `{}`, core repositories {}.",
+            link.login,
+            link.core
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
+}
+
 /// The reply to `/tlm github …`.
 pub fn reply_doc(view: &GithubView) -> Doc {
     match view {

@@ -207,6 +207,9 @@ pub fn home_doc(h: &Home) -> Doc {
             )
         ),
     ]));
+    if let Some(line) = super::github::home_line(r.github.as_ref()) {
+        doc.push(Element::Section(line));
+    }
     doc.push(Element::Context(
         "Change them with `/tlm target 60`, `/tlm tz Europe/Berlin`, `/tlm schedule summary fri 16:00`.".into(),
     ));

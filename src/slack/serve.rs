@@ -41,7 +41,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     // rustls needs one process-wide crypto provider; a second install is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let app = App::open(&config.data_dir, config.default_tz)?;
-    let app = super::github::with_github(app, config.github.as_ref()).map_err(ServeError::Client)?;
+    let app =
+        super::github::with_github(app, config.github.as_ref()).map_err(ServeError::Client)?;
     if let Some(backups) = &config.backups {
         super::backups::prepare(&backups.dir).map_err(|source| ServeError::BackupDir {
             path: backups.dir.clone(),

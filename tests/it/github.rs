@@ -59,9 +59,10 @@ async fn fake_github() -> MockServer {
     for (login, status) in [("ann-gh", 200), ("bob-gh", 200), ("nobody", 404)] {
         Mock::given(method("GET"))
             .and(path(format!("{BASE}/users/{login}")))
-            .respond_with(ResponseTemplate::new(status).set_body_json(
-                json!({"login": login, "id": 7, "type": "User"}),
-            ))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_json(json!({"login": login, "id": 7, "type": "User"})),
+            )
             .mount(&server)
             .await;
     }
@@ -117,7 +118,9 @@ async fn fake_github() -> MockServer {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path_regex(format!("^{BASE}/repos/[^/]+/[^/]+/issues/[0-9]+/timeline$")))
+        .and(path_regex(format!(
+            "^{BASE}/repos/[^/]+/[^/]+/issues/[0-9]+/timeline$"
+        )))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
         .with_priority(10)
         .mount(&server)
@@ -125,7 +128,10 @@ async fn fake_github() -> MockServer {
     // Hands-on: five merged this week, three in the core repo.
     Mock::given(method("GET"))
         .and(path(format!("{BASE}/search/issues")))
-        .and(query_param_contains("q", "author:ann-gh merged:>=2026-11-23T00:00:00+00:00"))
+        .and(query_param_contains(
+            "q",
+            "author:ann-gh merged:>=2026-11-23T00:00:00+00:00",
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(page(
             5,
             vec![
@@ -141,7 +147,10 @@ async fn fake_github() -> MockServer {
     // Multiplier: two of Bob's PRs Ann reviewed; only one review is from this week.
     Mock::given(method("GET"))
         .and(path(format!("{BASE}/search/issues")))
-        .and(query_param_contains("q", "reviewed-by:ann-gh author:bob-gh"))
+        .and(query_param_contains(
+            "q",
+            "reviewed-by:ann-gh author:bob-gh",
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(page(
             2,
             vec![
@@ -153,7 +162,9 @@ async fn fake_github() -> MockServer {
         .await;
     for (number, submitted) in [(30, "2026-11-24T12:00:00Z"), (31, "2026-11-06T12:00:00Z")] {
         Mock::given(method("GET"))
-            .and(path(format!("{BASE}/repos/acme/payments/pulls/{number}/reviews")))
+            .and(path(format!(
+                "{BASE}/repos/acme/payments/pulls/{number}/reviews"
+            )))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!([
                 {"id": 1, "user": {"login": "cat-gh"}, "state": "COMMENTED",
                  "submitted_at": "2026-11-25T12:00:00Z"},
@@ -174,7 +185,10 @@ fn linked(server: &MockServer) -> TestApp {
     bot.run("ann", "team add @bob");
     assert!(matches!(bot.run("ann", "github ann-gh"), Reply::Github(_)));
     assert!(matches!(bot.run("bob", "github bob-gh"), Reply::Github(_)));
-    assert!(matches!(bot.run("ann", "github core acme/payments"), Reply::Github(_)));
+    assert!(matches!(
+        bot.run("ann", "github core acme/payments"),
+        Reply::Github(_)
+    ));
     bot
 }
 
@@ -208,7 +222,10 @@ async fn the_review_queue_nudge_and_the_summary_lines_arrive_with_the_weekly_sum
     bot.now = utc(11, 27, 16);
     let summary = bot.summary("ann");
     assert_eq!(
-        summary.nudges.iter().find(|n| matches!(n, Nudge::Reviews { .. })),
+        summary
+            .nudges
+            .iter()
+            .find(|n| matches!(n, Nudge::Reviews { .. })),
         Some(&Nudge::Reviews {
             waiting: 4,
             oldest_days: 3
@@ -274,7 +291,10 @@ async fn a_github_outage_leaves_the_last_figures_with_their_age_and_the_summary_
 
     bot.now = utc(11, 27, 16);
     let text = summary_text(&bot);
-    assert!(text.contains("*GitHub:* 5 PRs merged (3 in core repos)"), "{text}");
+    assert!(
+        text.contains("*GitHub:* 5 PRs merged (3 in core repos)"),
+        "{text}"
+    );
     assert!(text.contains("GitHub figures from 31 hours ago"), "{text}");
 }
 
@@ -315,7 +335,10 @@ async fn a_repeated_search_sends_its_etag_and_a_304_keeps_the_counts() {
     };
     assert_eq!((total, items.len()), (4, 4), "both linked pages");
     assert_eq!(etag.as_deref(), Some("\"queue-1\""));
-    assert_eq!(gh.search(q, etag.as_deref()).unwrap(), Searched::NotModified);
+    assert_eq!(
+        gh.search(q, etag.as_deref()).unwrap(),
+        Searched::NotModified
+    );
 
     // Through the app: the second refresh an hour later reuses the cached count.
     let mut bot = linked(&server);
@@ -332,7 +355,10 @@ async fn a_repeated_search_sends_its_etag_and_a_304_keeps_the_counts() {
         .unwrap()
         .figures
         .unwrap();
-    assert_eq!((figures.review_queue, figures.fetched_at), (4, utc(11, 27, 11)));
+    assert_eq!(
+        (figures.review_queue, figures.fetched_at),
+        (4, utc(11, 27, 11))
+    );
     assert_eq!(figures.oldest_waiting_since, Some(utc(11, 24, 16)));
 }
 

@@ -145,9 +145,9 @@ fn user_full() -> UserRecord {
             NudgeKind::Wins,
         ]
         .into_iter()
-            .zip(1..)
-            .map(|(kind, day)| (kind, date(2026, 12, day)))
-            .collect::<BTreeMap<_, _>>(),
+        .zip(1..)
+        .map(|(kind, day)| (kind, date(2026, 12, day)))
+        .collect::<BTreeMap<_, _>>(),
         checkin_schedule: JobSchedule::At(ScheduleSpec::parse("mon,thu 09:30").unwrap()),
         summary_schedule: JobSchedule::Off,
         fires_cleared_at: Some(utc(11, 25, 8, 0)),
@@ -442,9 +442,7 @@ const USER_GITHUB: &str = concat!(
 fn user_github() -> UserRecord {
     use twohats::domain::github::{CachedCount, GithubFigures, GithubLink};
     let mut record = user_min();
-    record
-        .snoozes
-        .insert(NudgeKind::Reviews, date(2026, 12, 1));
+    record.snoozes.insert(NudgeKind::Reviews, date(2026, 12, 1));
     record.github = Some(GithubLink {
         login: "ann-o".into(),
         core: vec!["acme/billing".into()],

@@ -21,9 +21,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("github", &["app", "domain"]),
     (
         "slack",
-        &["app", "domain", "command", "view", "render", "metrics", "github"],
+        &[
+            "app", "domain", "command", "view", "render", "metrics", "github",
+        ],
     ),
-    ("console", &["app", "domain", "command", "view", "render", "github"]),
+    (
+        "console",
+        &["app", "domain", "command", "view", "render", "github"],
+    ),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -27,12 +27,10 @@ pub(super) fn github(input: &Input<'_>) -> Result<Command, ParseError> {
             for repo in repos {
                 match normalize_repo(repo.text) {
                     Some(name) => names.push(name),
-                    None => {
-                        return input.fail(format!(
-                            "`{}` isn't a repository — write it as `owner/repo`, e.g. `acme/payments`.",
-                            echo(repo.text)
-                        ))
-                    }
+                    None => return input.fail(format!(
+                        "`{}` isn't a repository — write it as `owner/repo`, e.g. `acme/payments`.",
+                        echo(repo.text)
+                    )),
                 }
             }
             if remove {
@@ -89,9 +87,17 @@ mod tests {
 
     #[test]
     fn github_refuses_what_github_would_not_accept() {
-        fails("github not--valid", CommandName::Github, "isn't a GitHub login");
+        fails(
+            "github not--valid",
+            CommandName::Github,
+            "isn't a GitHub login",
+        );
         fails("github a b", CommandName::Github, "One login only");
-        fails("github core", CommandName::Github, "at least one repository");
+        fails(
+            "github core",
+            CommandName::Github,
+            "at least one repository",
+        );
         fails("github core payments", CommandName::Github, "`owner/repo`");
     }
 }
