@@ -75,7 +75,7 @@ impl GithubLink {
 
     pub fn is_core(&self, repo: &str) -> bool {
         let repo = repo.to_ascii_lowercase();
-        self.core.iter().any(|c| *c == repo)
+        self.core.contains(&repo)
     }
 }
 

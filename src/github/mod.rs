@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 pub const MAX_PAGES: usize = 5;
 /// GitHub's search limit for authenticated requests.
 pub const SEARCHES_PER_MINUTE: usize = 30;
+/// `/tlm github <login>` checks the login within this, so the slash command still answers
+/// inside Slack's 3 s.
+const LOGIN_CHECK_WITHIN: Duration = Duration::from_millis(2_000);
 /// The longest wait a rate limit may ask of us before a call fails instead.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 
@@ -44,6 +47,7 @@ pub struct GithubClient {
     http: reqwest::Client,
     base: String,
     token: String,
+    call_timeout: Duration,
     runtime: Option<tokio::runtime::Runtime>,
     /// Until when a rate limit stops every call.
     limited_until: Mutex<Option<DateTime<Utc>>>,
@@ -94,6 +98,7 @@ impl GithubClient {
             http,
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
+            call_timeout: timeouts.call,
             runtime: Some(runtime),
             limited_until: Mutex::new(None),
             searches: Mutex::new(VecDeque::new()),
@@ -115,6 +120,16 @@ impl GithubClient {
 
     /// One GET on the client's runtime, bounded by its timeouts; rate limits handled here.
     fn get(&self, url: &str, etag: Option<&str>) -> Result<Answer, GithubError> {
+        self.get_within(url, etag, None)
+    }
+
+    /// [`Self::get`], bounded to `within` when that is shorter than the client's timeout.
+    fn get_within(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+        within: Option<Duration>,
+    ) -> Result<Answer, GithubError> {
         if let Some(until) = *lock(&self.limited_until) {
             if Utc::now() < until {
                 return Err(GithubError::RateLimited { until });
@@ -133,6 +148,9 @@ impl GithubClient {
             .header(USER_AGENT, "twohats");
         if let Some(etag) = etag {
             request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(within) = within {
+            request = request.timeout(within);
         }
         let (tx, rx) = std::sync::mpsc::channel();
         runtime.spawn(async move {
@@ -266,7 +284,12 @@ impl GithubClient {
 
 impl GithubApi for GithubClient {
     fn user_exists(&self, login: &str) -> Result<bool, GithubError> {
-        let answer = self.get(&format!("{}/users/{login}", self.base), None)?;
+        // Asked while a slash command waits for its answer: Slack gives up after 3 s.
+        let answer = self.get_within(
+            &format!("{}/users/{login}", self.base),
+            None,
+            Some(LOGIN_CHECK_WITHIN.min(self.call_timeout)),
+        )?;
         Ok(answer.status.is_success())
     }
 

@@ -27,10 +27,12 @@ pub(super) fn github(input: &Input<'_>) -> Result<Command, ParseError> {
             for repo in repos {
                 match normalize_repo(repo.text) {
                     Some(name) => names.push(name),
-                    None => return input.fail(format!(
+                    None => {
+                        return input.fail(format!(
                         "`{}` isn't a repository — write it as `owner/repo`, e.g. `acme/payments`.",
                         echo(repo.text)
-                    )),
+                    ))
+                    }
                 }
             }
             if remove {
