@@ -414,3 +414,61 @@ async fn a_secondary_limit_waits_retry_after_and_a_bad_token_is_named() {
         other => panic!("expected a rate limit, got {other:?}"),
     }
 }
+
+#[test]
+fn the_console_demo_shows_the_github_lines_and_the_reviews_nudge() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err, ok) = crate::support::console(
+        dir.path(),
+        &["--demo", "--now", "2026-11-27T16:00Z"],
+        "/tlm summary\n",
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("*GitHub:* 5 PRs merged (3 in core repos)"),
+        "{out}"
+    );
+    assert!(out.contains("You reviewed 6 PRs from 3 of your reports."));
+    assert!(
+        out.contains("4 PRs are waiting on your review, the oldest for 3 days"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_fetches_from_whatever_github_api_url_points_at() {
+    use std::io::Write;
+    let server = fake_github().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twohats"))
+        .args(["console", "--now", "2026-11-27T15:30Z", "--data-dir"])
+        .arg(dir.path())
+        .env("GITHUB_TOKEN", "github_pat_console")
+        .env("GITHUB_API_URL", format!("{}{BASE}", server.uri()))
+        .env_remove("TWOHATS_DEFAULT_TZ")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"/tlm github ann-gh\n/tlm github core acme/payments\n:github\n/tlm summary\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Fetched your GitHub figures"), "{text}");
+    assert!(
+        text.contains("*GitHub:* 5 PRs merged (3 in core repos)"),
+        "{text}"
+    );
+    assert!(text.contains("4 PRs are waiting on your review, the oldest for 2 days"));
+    assert!(!text.contains("github_pat_console"));
+}
