@@ -137,6 +137,11 @@ impl SlackBot {
         if first_contact {
             self.spawn_profile_tz(actor.clone());
         }
+        // Stale GitHub figures (an hour or more) are fetched after the answer, for the next
+        // look: the summary itself never waits for GitHub.
+        if command == "summary" && matches!(reply, Reply::Summary(_)) {
+            super::github::spawn_refresh(self, actor.clone());
+        }
         Ok(match reply {
             Reply::CheckinModal => {
                 self.spawn_view_open(cmd.trigger_id, checkin_modal());
@@ -276,7 +281,7 @@ impl SlackBot {
     /// answering) the new job is dropped, counted and logged — not queued: a queue would grow
     /// with every request while Slack hangs, and what it held would be stale when it ran (a
     /// modal's `trigger_id` lasts 3 s). `work` names the kind, from a fixed set.
-    fn spawn_background(
+    pub(super) fn spawn_background(
         self: &Arc<Self>,
         work: &'static str,
         job: impl Future<Output = ()> + Send + 'static,

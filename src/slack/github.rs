@@ -78,3 +78,18 @@ pub async fn refresh_loop(
         }
     }
 }
+
+/// After `/tlm summary`: refreshes that user's figures in the background if they are stale
+/// (`App::refresh_github` does nothing when GitHub is off, the user isn't linked, or the last
+/// fetch is under an hour old), on the blocking pool, within the bot's background limits.
+pub(super) fn spawn_refresh(bot: &Arc<super::bot::SlackBot>, actor: crate::app::Actor) {
+    let worker = bot.clone();
+    bot.spawn_background("github_refresh", async move {
+        let refreshed = worker
+            .blocking(move |bot| bot.app().refresh_github(&actor.scope, bot.clock.now()))
+            .await;
+        if let Err(e) = refreshed {
+            tracing::warn!(error = %e, "could not refresh GitHub figures after a summary");
+        }
+    });
+}
