@@ -51,7 +51,7 @@ pub fn with_github(app: App, config: Option<&GithubConfig>) -> std::io::Result<A
     })
 }
 
-/// Every `every`, refreshes the figures of linked users whose summary is due within the
+/// Every `every` (ten scheduler ticks in `serve`), refreshes the figures of linked users whose summary is due within the
 /// hour, until `stop` flips. One round at a time.
 pub async fn refresh_loop(
     app: App,

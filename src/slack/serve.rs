@@ -90,7 +90,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         tokio::spawn(super::github::refresh_loop(
             bot.app().clone(),
             clock.clone(),
-            config.tick_every,
+            // Every 5 minutes by default: a summary's figures need only be within its hour,
+            // and each round reads every user's record, as a tick does.
+            config.tick_every * 10,
             stopped.clone(),
         ))
     });
