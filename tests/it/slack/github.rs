@@ -107,3 +107,66 @@ async fn a_linked_tlm_sees_the_review_nudge_and_the_github_line_in_slack() {
         "the token is never logged"
     );
 }
+
+/// `twohats doctor` with GitHub on, against a fake Slack that grants every scope.
+async fn doctor_with_github(github: &MockServer) -> (bool, String) {
+    let slack = MockServer::start().await;
+    let scopes: Vec<String> = twohats::doctor::manifest_scopes().into_iter().collect();
+    Mock::given(path("/api/auth.test"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-oauth-scopes", scopes.join(",").as_str())
+                .set_body_json(json!({"ok": true, "team": "Acme", "user": "twohats"})),
+        )
+        .mount(&slack)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_twohats"))
+        .arg("doctor")
+        .env_clear()
+        .env("SLACK_BOT_TOKEN", super::BOT_TOKEN)
+        .env("SLACK_SIGNING_SECRET", super::SECRET)
+        .env("SLACK_API_URL", format!("{}/api", slack.uri()))
+        .env("TWOHATS_DATA_DIR", dir.path())
+        .env("GITHUB_TOKEN", "github_pat_doctor")
+        .env("GITHUB_API_URL", format!("{}/api/v3", github.uri()))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains("github_pat_doctor"), "never printed: {text}");
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn doctor_checks_the_github_token() {
+    let github = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v3/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"login": "twohats-bot"})))
+        .mount(&github)
+        .await;
+    let (ok, text) = doctor_with_github(&github).await;
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("ok    GITHUB_TOKEN: acts as twohats-bot") && text.contains("fine-grained"),
+        "{text}"
+    );
+
+    let refused = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"})),
+        )
+        .mount(&refused)
+        .await;
+    let (ok, text) = doctor_with_github(&refused).await;
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("FAIL  GITHUB_TOKEN: GitHub refused it (401)"),
+        "{text}"
+    );
+}
