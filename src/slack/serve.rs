@@ -26,6 +26,8 @@ pub enum ServeError {
     },
     #[error("could not build the Slack client: {0}")]
     Client(std::io::Error),
+    #[error("could not build the GitHub client: {0}")]
+    GithubClient(std::io::Error),
     #[error("Socket Mode could not connect to Slack: {0} (check SLACK_APP_TOKEN)")]
     Socket(String),
     #[error("the HTTP server stopped: {0}")]
@@ -41,8 +43,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     // rustls needs one process-wide crypto provider; a second install is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let app = App::open(&config.data_dir, config.default_tz)?;
-    let app =
-        super::github::with_github(app, config.github.as_ref()).map_err(ServeError::Client)?;
+    let app = super::github::with_github(app, config.github.as_ref())
+        .map_err(ServeError::GithubClient)?;
     if let Some(backups) = &config.backups {
         super::backups::prepare(&backups.dir).map_err(|source| ServeError::BackupDir {
             path: backups.dir.clone(),
