@@ -110,7 +110,46 @@ pub async fn checks(var: impl Fn(&str) -> Option<String>) -> Vec<Check> {
             },
         );
     }
+    checks.push(github_check(config.github.as_ref()));
     checks
+}
+
+/// `GITHUB_TOKEN`: who it acts as (`GET /user`) and, for classic tokens, its scopes.
+fn github_check(config: Option<&crate::slack::github::GithubConfig>) -> Check {
+    use crate::app::github::GithubError;
+    let Some(config) = config else {
+        return Check::Note("GitHub signals: off (GITHUB_TOKEN not set)".into());
+    };
+    let client = match crate::github::GithubClient::new(
+        &config.api_url,
+        config.token.expose(),
+        crate::github::Timeouts::default(),
+    ) {
+        Ok(client) => client,
+        Err(e) => return Check::Failed(format!("GitHub client: {e}")),
+    };
+    match client.whoami() {
+        Ok((login, scopes)) => Check::Ok(format!(
+            "GITHUB_TOKEN: acts as {login} at {}; {}",
+            config.api_url,
+            match scopes.as_deref() {
+                Some("") => "classic token with no scopes (public repositories only)".to_string(),
+                Some(s) if s.contains("repo") =>
+                    format!("classic token, scopes {s} (read-only fine-grained tokens are safer)"),
+                Some(s) => format!("classic token, scopes {s}: private repositories need `repo`"),
+                None =>
+                    "fine-grained or App token: give it read access to Pull requests and Metadata"
+                        .to_string(),
+            }
+        )),
+        Err(GithubError::BadToken) => {
+            Check::Failed("GITHUB_TOKEN: GitHub refused it (401) — create a new one".into())
+        }
+        Err(e) => Check::Failed(format!(
+            "GITHUB_TOKEN: {e} (GITHUB_API_URL {})",
+            config.api_url
+        )),
+    }
 }
 
 /// Compares the scopes Slack reports for the bot token with the manifest's.

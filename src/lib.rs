@@ -18,6 +18,8 @@ pub mod doctor;
 pub mod domain;
 /// Fetching a URL a user typed (the calendar feed): vetted addresses, caps, timeouts.
 pub mod fetch;
+/// The GitHub REST client behind `app::github::GithubApi`.
+pub mod github;
 /// `twohats healthcheck`: probe the local `/healthz`.
 pub mod healthcheck;
 /// Prometheus metrics for `GET /metrics`.

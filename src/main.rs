@@ -115,6 +115,12 @@ fn run_cli() -> anyhow::Result<()> {
         }
         Cmd::Console(args) => {
             let app = App::open(&args.data_dir, args.default_tz)?;
+            // GitHub signals in the console too, against whatever GITHUB_API_URL points at.
+            let github = twohats::slack::github::github_config(&|name: &str| {
+                std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+            })?;
+            let app = twohats::slack::github::with_github(app, github.as_ref())
+                .context("building the GitHub client")?;
             let start = match &args.now {
                 Some(text) => console::parse_instant(text).context("--now")?,
                 None => chrono::Utc::now(),

@@ -4,6 +4,7 @@
 use crate::command::CommandName;
 use crate::domain::balance::WeekBalance;
 use crate::domain::checkin::{CheckIn, FireKind};
+use crate::domain::github::GithubLink;
 use crate::domain::ids::{ChannelRef, Person};
 use crate::domain::job::JobKind;
 use crate::domain::nudge::{Nudge, NudgeKind};
@@ -112,6 +113,21 @@ pub enum Reply {
     },
     /// `calendar …`, `hours …`.
     Calendar(crate::domain::calendar::CalendarReply),
+    Github(GithubView),
+}
+
+/// What a `/tlm github` command did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GithubView {
+    /// No `GITHUB_TOKEN`: the feature is off for the workspace.
+    Disabled,
+    /// The link, if any, with its last figures.
+    Shown(Option<Box<GithubLink>>),
+    Linked(String),
+    /// Unlinked; the login that was linked, if one was.
+    Unlinked(Option<String>),
+    /// The core repositories now.
+    Core(Vec<String>),
 }
 
 /// What a `team` command did to the roster.

@@ -70,6 +70,7 @@ impl App {
             Command::Export => self.export(actor),
             Command::ForgetAsk => Ok(Reply::ForgetAsk),
             Command::Forget => self.forget(actor, now),
+            Command::Github(command) => self.github_command(actor, command, now),
             Command::Snooze { kind, days } => self.update(actor, now, |r, today| {
                 let through = today + Duration::days(i64::from(days) - 1);
                 r.snoozes.insert(kind, through);
@@ -82,7 +83,7 @@ impl App {
 
     /// Read-modify-write of the actor's record. `change` gets the record and
     /// the user's local date; it may run again on a write race, so it only edits the record.
-    fn update(
+    pub(super) fn update(
         &self,
         actor: &Actor,
         now: DateTime<Utc>,

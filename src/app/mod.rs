@@ -14,12 +14,13 @@ mod calendar;
 pub mod clock;
 mod commands;
 pub mod delivery;
+pub mod github;
 mod operations;
 pub mod scheduler;
 mod views;
 
 pub use crate::fetch::FetchPolicy;
-pub use crate::view::{Home, Reply, TeamChange};
+pub use crate::view::{GithubView, Home, Reply, TeamChange};
 pub use calendar::{Offer, Refreshed};
 pub use operations::EVENT_MEMORY;
 
@@ -120,6 +121,8 @@ impl Unflushed {
 pub struct App {
     store: Arc<dyn Store>,
     default_tz: Tz,
+    /// GitHub, when `GITHUB_TOKEN` is set (see `github.rs`).
+    github: Option<Arc<dyn github::GithubApi>>,
 }
 
 /// Why a use case did not complete.
@@ -162,7 +165,11 @@ impl AppError {
 
 impl App {
     pub fn new(store: Arc<dyn Store>, default_tz: Tz) -> Self {
-        Self { store, default_tz }
+        Self {
+            store,
+            default_tz,
+            github: None,
+        }
     }
 
     /// Opens the store in `data_dir` (sled, the embedded default) and the use cases over it.

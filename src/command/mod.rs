@@ -3,9 +3,11 @@
 //! No I/O and no clock: a [`Command`] says what the user asked for; the `app` layer decides
 //! whether it can be done (for example, whether `@bob` is on the roster).
 
+mod github;
 mod parse;
 mod usage;
 
+pub use github::GithubCommand;
 pub use parse::{parse, ParseError};
 pub use usage::{help_text, usage, CommandName};
 
@@ -84,6 +86,8 @@ pub enum Command {
     Calendar(CalendarAction),
     /// `hours <days> <HH:MM-HH:MM>`.
     Hours(crate::domain::calendar::WorkingHours),
+    /// `github …`: link a GitHub login, mark core repositories.
+    Github(GithubCommand),
 }
 
 /// What `calendar …` asks for.
@@ -117,6 +121,8 @@ impl Command {
     pub fn is_heavy(&self) -> bool {
         match self {
             Command::Export | Command::Forget | Command::Summary => true,
+            // Linking asks GitHub whether the login exists (a bounded, blocking call).
+            Command::Github(GithubCommand::Link(_)) => true,
             // `leave` and `off` re-compose the team's queued digests.
             Command::Digest { .. } => true,
             Command::Checkin(quick) => quick.energy.is_some() || !quick.fires.is_empty(),

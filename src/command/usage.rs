@@ -25,11 +25,12 @@ pub enum CommandName {
     Snooze,
     Calendar,
     Hours,
+    Github,
 }
 
 impl CommandName {
     /// Every command, in the order the help lists them.
-    pub const ALL: [CommandName; 19] = [
+    pub const ALL: [CommandName; 20] = [
         CommandName::Help,
         CommandName::Checkin,
         CommandName::OneOnOne,
@@ -49,6 +50,7 @@ impl CommandName {
         CommandName::Snooze,
         CommandName::Calendar,
         CommandName::Hours,
+        CommandName::Github,
     ];
 
     /// The word that starts the command, as the help spells it.
@@ -73,6 +75,7 @@ impl CommandName {
             CommandName::Snooze => "snooze",
             CommandName::Calendar => "calendar",
             CommandName::Hours => "hours",
+            CommandName::Github => "github",
         }
     }
 
@@ -107,6 +110,7 @@ impl CommandName {
             CommandName::Snooze => "Quiet one nudge for a while",
             CommandName::Calendar => "Link your calendar",
             CommandName::Hours => "Your working hours",
+            CommandName::Github => "Signals from GitHub",
         }
     }
 }
@@ -156,7 +160,7 @@ pub fn usage(name: CommandName) -> &'static str {
         }
         CommandName::Snooze => {
             "`/tlm snooze <nudge> [<N>d|<N>w]` (a week if no length); nudges: `energy`, `fires`, \
-             `1on1`, `cp`, `balance`, `focus`, `team`, `wins` — e.g. `/tlm snooze 1on1 2w`"
+             `1on1`, `reviews`, `cp`, `balance`, `focus`, `team`, `wins` — e.g. `/tlm snooze 1on1 2w`"
         }
         CommandName::Calendar => {
             "`/tlm calendar <secret iCal address>`, `/tlm calendar off`, \
@@ -165,6 +169,10 @@ pub fn usage(name: CommandName) -> &'static str {
         CommandName::Hours => {
             "`/tlm hours <days> <HH:MM-HH:MM>` (default mon-fri 09:00-17:00) \
              — e.g. `/tlm hours mon-thu 08:30-16:30`"
+        }
+        CommandName::Github => {
+            "`/tlm github <login>`, `/tlm github off`, `/tlm github core [off] <owner/repo>…` \
+             — e.g. `/tlm github core acme/payments`"
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use super::escape_like_slack;
 use crate::app::{Actor, App, AppError, Reply};
+use crate::domain::github::{GithubFigures, GithubLink};
 use crate::domain::week::local_date;
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 
@@ -71,5 +72,22 @@ pub fn seed(app: &App, actor: &Actor, now: DateTime<Utc>) -> Result<bool, AppErr
     }
     run(now - Duration::days(3), "cp on payments cutover")?;
     run(now - Duration::hours(5), "fire incident")?;
+    // GitHub figures as a refresh would have stored them an hour ago (the demo asks no
+    // GitHub): four PRs waiting, the oldest for three days.
+    let week = crate::domain::week::IsoWeek::of(local_date(now, app.tz_for(actor)?));
+    let mut link = GithubLink::new("demo-tlm".into());
+    link.core = vec!["acme/payments".into()];
+    link.figures = Some(GithubFigures {
+        fetched_at: now - Duration::hours(1),
+        week,
+        review_queue: 4,
+        oldest_waiting_since: Some(now - Duration::days(3)),
+        waiting_urls: Vec::new(),
+        merged: 5,
+        merged_core: 3,
+        reviewed_for_reports: 6,
+        reports_reviewed: 3,
+    });
+    app.seed_github(actor, link, now - Duration::hours(1))?;
     Ok(true)
 }

@@ -34,6 +34,7 @@ Console commands:
   :calendar              read your linked calendar now (at most hourly)
   :home                  show the App Home view
   :digest #channel       show the digest that channel would get now
+  :github                fetch your GitHub figures now (GITHUB_TOKEN, GITHUB_API_URL)
   :whoami                who and when you are
   :quit                  leave (end of input works too)";
 
@@ -148,6 +149,13 @@ impl Session {
             ":calendar" => self.refresh_calendar(false),
             ":home" => self.app.home(&self.actor, self.clock.now()).map(|h| to_text(&home_doc(&h))).map_err(Into::into),
             ":digest" => self.digest(rest),
+            ":github" => self.app.refresh_github(&self.actor.scope, self.clock.now()).map(|fetched| {
+                if fetched {
+                    "Fetched your GitHub figures: `/tlm summary` shows them.".to_string()
+                } else {
+                    "Nothing fetched: GitHub is off (no GITHUB_TOKEN), you haven't linked a login (`/tlm github <login>`), the last fetch is under an hour old, or GitHub failed (see the log).".to_string()
+                }
+            }).map_err(Into::into),
             ":whoami" => Ok(format!("You are @{} ({}) at {}.", self.name(), self.actor.scope.user, self.clock.now().format("%a %Y-%m-%d %H:%M UTC"))),
             ":help" => Ok(HELP.to_string()),
             _ => Ok(format!("`{line}` isn't something I understand. Type `/tlm help` for the bot, `:help` for the console.")),

@@ -8,6 +8,7 @@ pub mod digest;
 pub mod doc;
 pub mod due;
 pub mod echo;
+pub mod github;
 pub mod ids;
 pub mod job;
 pub mod nudge;

@@ -5,6 +5,7 @@
 
 use crate::domain::balance::{drift, Drift, WeekPoint};
 use crate::domain::checkin::{CheckIn, FireKind};
+use crate::domain::github;
 use crate::domain::ids::Person;
 use crate::domain::team::{ReportStatus, HEALTHY_TEAM_SIZE};
 use crate::domain::user::{CriticalPath, UserRecord};
@@ -37,6 +38,8 @@ pub enum NudgeKind {
     BothFires,
     /// Reports past their 1:1 cadence.
     OneOnOnes,
+    /// PRs waiting on the user's review (GitHub).
+    Reviews,
     /// The TLM is on the critical path.
     CriticalPath,
     /// The rolling engineering share is far from the user's target.
@@ -50,10 +53,11 @@ pub enum NudgeKind {
 }
 
 impl NudgeKind {
-    pub const ALL: [NudgeKind; 8] = [
+    pub const ALL: [NudgeKind; 9] = [
         NudgeKind::Burnout,
         NudgeKind::BothFires,
         NudgeKind::OneOnOnes,
+        NudgeKind::Reviews,
         NudgeKind::CriticalPath,
         NudgeKind::Drift,
         NudgeKind::Focus,
@@ -67,6 +71,7 @@ impl NudgeKind {
             NudgeKind::Burnout => "energy",
             NudgeKind::BothFires => "fires",
             NudgeKind::OneOnOnes => "1on1",
+            NudgeKind::Reviews => "reviews",
             NudgeKind::CriticalPath => "cp",
             NudgeKind::Drift => "balance",
             NudgeKind::Focus => "focus",
@@ -106,10 +111,20 @@ pub enum Nudge {
         others: usize,
         none_this_week: bool,
     },
+    /// How many PRs wait on the user's review, and the oldest's wait in days.
+    Reviews {
+        waiting: u32,
+        oldest_days: i64,
+    },
     CriticalPath {
         since: NaiveDate,
         days: i64,
         what: Option<String>,
+    },
+    /// Most PRs merged this week were in core repositories (GitHub), without `cp on`.
+    CoreMerges {
+        core: u32,
+        merged: u32,
     },
     Drift(Drift),
     /// No focus block in this week's calendar; the user's engineering target.
@@ -132,7 +147,8 @@ impl Nudge {
             Nudge::Burnout { .. } => NudgeKind::Burnout,
             Nudge::BothFires => NudgeKind::BothFires,
             Nudge::OneOnOnes { .. } => NudgeKind::OneOnOnes,
-            Nudge::CriticalPath { .. } => NudgeKind::CriticalPath,
+            Nudge::Reviews { .. } => NudgeKind::Reviews,
+            Nudge::CriticalPath { .. } | Nudge::CoreMerges { .. } => NudgeKind::CriticalPath,
             Nudge::Drift(_) => NudgeKind::Drift,
             Nudge::Focus { .. } => NudgeKind::Focus,
             Nudge::TeamSize { .. } => NudgeKind::TeamSize,
@@ -169,7 +185,16 @@ pub fn evaluate(inp: &NudgeInputs<'_>) -> Vec<Nudge> {
         burnout(inp),
         both_fires(inp.fires_this_week),
         one_on_ones(inp.reports, inp.met_this_week),
-        critical_path(inp.record.critical_path.as_ref(), inp.today),
+        github::review_queue(inp.record.github.as_ref(), inp.now).map(|(waiting, oldest_days)| {
+            Nudge::Reviews {
+                waiting,
+                oldest_days,
+            }
+        }),
+        critical_path(inp.record.critical_path.as_ref(), inp.today).or_else(|| {
+            github::mostly_core(inp.record.github.as_ref(), inp.now, inp.today)
+                .map(|(core, merged)| Nudge::CoreMerges { core, merged })
+        }),
         drift(inp.trend, inp.record.target_pct).map(Nudge::Drift),
         crate::domain::calendar::focus_nudge(inp.record, inp.today),
         team_size(inp.record, inp.now),

@@ -5,6 +5,7 @@ use crate::domain::balance::{
     day_shares, trend, week_balance, WeekBalance, WeekPoint, TREND_WEEKS,
 };
 use crate::domain::checkin::{CheckIn, EngKind, Fire, FireKind, Win};
+use crate::domain::github::{self, GithubLine};
 use crate::domain::nudge::{evaluate, Nudge, NudgeInputs, MAX_SHOWN};
 use crate::domain::team::{last_met_by, report_statuses, OneOnOne, ReportStatus};
 use crate::domain::user::{CriticalPath, Pause, UserRecord};
@@ -57,6 +58,9 @@ pub struct Summary {
     pub paused: Option<Pause>,
     /// This week's figures from a linked calendar, if a refresh computed them.
     pub calendar: Option<crate::domain::calendar::WeekFigures>,
+    /// This week's GitHub figures, for the user's own summary only (never a digest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github: Option<GithubLine>,
 }
 
 pub fn compose(inp: &SummaryInputs<'_>) -> Summary {
@@ -123,6 +127,7 @@ pub fn compose(inp: &SummaryInputs<'_>) -> Summary {
         nudges,
         paused: inp.record.pause_on(today).copied(),
         calendar: crate::domain::calendar::this_week(inp.record, week),
+        github: github::line_for(inp.record.github.as_ref(), inp.now, today),
     }
 }
 

@@ -4,6 +4,7 @@
 //! not here, so this record stays small however long someone uses twohats.
 
 use crate::domain::calendar::CalendarLink;
+use crate::domain::github::GithubLink;
 use crate::domain::job::JobKind;
 use crate::domain::nudge::NudgeKind;
 use crate::domain::schedule::ScheduleSpec;
@@ -60,6 +61,9 @@ pub struct UserRecord {
     /// A linked calendar and what was derived from it (`domain::calendar`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<CalendarLink>,
+    /// The linked GitHub login, core repositories and last fetched figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<GithubLink>,
 }
 
 impl UserRecord {
@@ -81,6 +85,7 @@ impl UserRecord {
             checkin_schedule_since: None,
             summary_schedule_since: None,
             calendar: None,
+            github: None,
         }
     }
 

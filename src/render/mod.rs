@@ -7,6 +7,7 @@
 pub mod blocks;
 pub mod calendar;
 mod doc;
+pub mod github;
 pub mod modals;
 pub mod nudge;
 pub mod reply;

@@ -29,6 +29,25 @@ pub fn line(nudge: &Nudge) -> String {
             };
             format!("{lead}No 1:1 with {worst} for {days} days (cadence {cadence_days}){more}. Put 30 minutes on the calendar for {worst} this week.")
         }
+        Nudge::Reviews { waiting, oldest_days } => {
+            let prs = if *waiting == 1 { "1 PR is".to_string() } else { format!("{waiting} PRs are") };
+            let oldest = match (waiting, oldest_days) {
+                (_, 0) => String::new(),
+                (1, 1) => ", for a day".to_string(),
+                (1, n) => format!(", for {n} days"),
+                (_, 1) => ", the oldest for a day".to_string(),
+                (_, n) => format!(", the oldest for {n} days"),
+            };
+            let act = if *waiting >= 4 {
+                format!("review the oldest today or hand {} to someone else", waiting / 2)
+            } else {
+                "review the oldest today — someone is blocked on it".to_string()
+            };
+            format!("{prs} waiting on your review{oldest} — {act}.")
+        }
+        Nudge::CoreMerges { core, merged } => format!(
+            "{core} of your {merged} merged PRs this week were in core repos: you're on the critical path in practice. Pair a report on the next one so it isn't only you."
+        ),
         Nudge::CriticalPath { since, days, what } => {
             let on = what.as_deref().map(|w| format!(" on {}", escape(w))).unwrap_or_default();
             let how_long = match days {
@@ -74,7 +93,11 @@ pub fn buttons(nudge: &Nudge) -> Vec<Button> {
         Nudge::Burnout { .. } | Nudge::BothFires | Nudge::Drift(_) | Nudge::CriticalPath { .. } => {
             Some(button("Open check-in", OPEN_CHECKIN, "", true))
         }
-        Nudge::TeamSize { .. } | Nudge::Wins { .. } | Nudge::Focus { .. } => None,
+        Nudge::TeamSize { .. }
+        | Nudge::Wins { .. }
+        | Nudge::Focus { .. }
+        | Nudge::Reviews { .. } => None,
+        Nudge::CoreMerges { .. } => Some(button("Open check-in", OPEN_CHECKIN, "", true)),
     };
     act.into_iter()
         .chain([snooze_button(nudge.kind())])

@@ -190,6 +190,7 @@ pub fn reply_doc(reply: &Reply) -> Doc {
             "Snoozed the `{kind}` nudge through {}. It comes back after that if it still applies.",
             short_date(*through)
         )),
+        Reply::Github(view) => super::github::reply_doc(view),
     }
 }
 

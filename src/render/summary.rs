@@ -71,6 +71,9 @@ fn append_week(doc: &mut Doc, s: &Summary) {
         format!("*Energy:* {}", energy_phrase(&s.energies)),
         format!("*Kind of work:* {}", kinds_phrase(s)),
     ]));
+    if let Some(line) = &s.github {
+        doc.push(Element::Section(super::github::summary_lines(line)));
+    }
     if !s.wins.is_empty() {
         let wins: Vec<String> = s
             .wins
@@ -207,6 +210,9 @@ pub fn home_doc(h: &Home) -> Doc {
             )
         ),
     ]));
+    if let Some(line) = super::github::home_line(r.github.as_ref()) {
+        doc.push(Element::Section(line));
+    }
     doc.push(Element::Context(
         "Change them with `/tlm target 60`, `/tlm tz Europe/Berlin`, `/tlm schedule summary fri 16:00`.".into(),
     ));

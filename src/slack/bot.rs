@@ -140,6 +140,11 @@ impl SlackBot {
         if super::calendar_task::reads_calendar_now(&reply) {
             self.spawn_calendar_refresh(actor.scope.clone());
         }
+        // Stale GitHub figures (an hour or more) are fetched after the answer, for the next
+        // look: the summary itself never waits for GitHub.
+        if command == "summary" && matches!(reply, Reply::Summary(_)) {
+            super::github::spawn_refresh(self, actor.clone());
+        }
         Ok(match reply {
             Reply::CheckinModal => {
                 self.spawn_view_open(cmd.trigger_id, checkin_modal());

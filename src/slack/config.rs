@@ -19,6 +19,10 @@ pub const DEFAULT_DATA_DIR: &str = "./twohats-data";
 pub struct Secret(String);
 
 impl Secret {
+    pub(crate) fn new(value: String) -> Self {
+        Self(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -56,6 +60,8 @@ pub struct ServeConfig {
     pub tick_every: Duration,
     /// Scheduled backups (`TWOHATS_BACKUP_DIR`, `TWOHATS_BACKUP_CRON`); `None`: off.
     pub backups: Option<BackupConfig>,
+    /// GitHub signals (`GITHUB_TOKEN`, `GITHUB_API_URL`); `None`: off.
+    pub github: Option<super::github::GithubConfig>,
 }
 
 /// The default of [`ServeConfig::tick_every`]. Schedules are per minute, so twice a minute
@@ -107,6 +113,8 @@ pub enum ConfigError {
         "{0} is set but TWOHATS_BACKUP_DIR is not: set the folder backups go to, or unset {0}."
     )]
     BackupWithoutDir(&'static str),
+    #[error("GITHUB_API_URL `{0}` should start with https:// (e.g. https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server).")]
+    BadGithubApiUrl(String),
 }
 
 impl ServeConfig {
@@ -156,6 +164,7 @@ impl ServeConfig {
         let http_timeout = millis("TWOHATS_HTTP_TIMEOUT_MS")?.unwrap_or(HTTP_TIMEOUT);
         let tick_every = millis("TWOHATS_TICK_MS")?.unwrap_or(TICK_EVERY);
         let backups = backups(&get)?;
+        let github = super::github::github_config(&get)?;
         Ok(Self {
             bot_token: Secret(bot_token),
             mode,
@@ -169,6 +178,7 @@ impl ServeConfig {
             http_timeout,
             tick_every,
             backups,
+            github,
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod bot;
 pub mod calendar_task;
 pub mod client;
 pub mod config;
+pub mod github;
 pub mod http;
 pub mod incoming;
 mod interactions;

@@ -26,6 +26,8 @@ pub enum ServeError {
     },
     #[error("could not build the Slack client: {0}")]
     Client(std::io::Error),
+    #[error("could not build the GitHub client: {0}")]
+    GithubClient(std::io::Error),
     #[error("Socket Mode could not connect to Slack: {0} (check SLACK_APP_TOKEN)")]
     Socket(String),
     #[error("the HTTP server stopped: {0}")]
@@ -41,6 +43,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     // rustls needs one process-wide crypto provider; a second install is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let app = App::open(&config.data_dir, config.default_tz)?;
+    let app = super::github::with_github(app, config.github.as_ref())
+        .map_err(ServeError::GithubClient)?;
     if let Some(backups) = &config.backups {
         super::backups::prepare(&backups.dir).map_err(|source| ServeError::BackupDir {
             path: backups.dir.clone(),
@@ -49,7 +53,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     }
     let api = SlackWebApi::with_timeouts(&config.api_url, &config.bot_token, config.slack_timeouts)
         .map_err(ServeError::Client)?;
-    let bot = SlackBot::new(app, Arc::new(SystemClock), api);
+    let clock: Arc<dyn crate::app::clock::Clock> = Arc::new(SystemClock);
+    let bot = SlackBot::new(app, clock.clone(), api);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen {
@@ -88,6 +93,17 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         super::calendar_task::EVERY,
         stopped.clone(),
     ));
+    // GitHub figures ahead of summaries: its own task, so GitHub never delays a tick.
+    let github = config.github.is_some().then(|| {
+        tokio::spawn(super::github::refresh_loop(
+            bot.app().clone(),
+            clock.clone(),
+            // Every 5 minutes by default: a summary's figures need only be within its hour,
+            // and each round reads every user's record, as a tick does.
+            config.tick_every * 10,
+            stopped.clone(),
+        ))
+    });
     // Backups on the blocking pool, their own task: neither the scheduler nor the sender
     // ever waits for one.
     let backups = config.backups.clone().map(|backups| {
@@ -127,6 +143,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         // A backup in progress gives up (its temporary file removed) rather than hold this up.
         if let Some(backups) = backups {
             let _ = backups.await;
+        }
+        if let Some(github) = github {
+            let _ = github.await;
         }
         if let Some(socket) = socket {
             socket.shutdown().await;

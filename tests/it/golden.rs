@@ -133,13 +133,21 @@ fn user_full() -> UserRecord {
             from: date(2026, 12, 21),
             through: date(2027, 1, 1),
         }],
-        // The kinds this golden record was written with (newer kinds aren't in its bytes).
-        snoozes: NudgeKind::ALL
-            .into_iter()
-            .filter(|k| *k != NudgeKind::Focus)
-            .zip(1..)
-            .map(|(kind, day)| (kind, date(2026, 12, day)))
-            .collect::<BTreeMap<_, _>>(),
+        // The kinds there were when this golden text was written (newer kinds have their own
+        // case below), so the text stays the same as kinds are added.
+        snoozes: [
+            NudgeKind::Burnout,
+            NudgeKind::BothFires,
+            NudgeKind::OneOnOnes,
+            NudgeKind::CriticalPath,
+            NudgeKind::Drift,
+            NudgeKind::TeamSize,
+            NudgeKind::Wins,
+        ]
+        .into_iter()
+        .zip(1..)
+        .map(|(kind, day)| (kind, date(2026, 12, day)))
+        .collect::<BTreeMap<_, _>>(),
         checkin_schedule: JobSchedule::At(ScheduleSpec::parse("mon,thu 09:30").unwrap()),
         summary_schedule: JobSchedule::Off,
         fires_cleared_at: Some(utc(11, 25, 8, 0)),
@@ -151,6 +159,8 @@ fn user_full() -> UserRecord {
         checkin_schedule_since: Some(utc(11, 4, 12, 0)),
         summary_schedule_since: Some(utc(11, 5, 12, 0)),
         calendar: None,
+        // Its own golden case below (`USER_GITHUB`).
+        github: None,
     }
 }
 
@@ -492,6 +502,56 @@ fn a_user_record_missing_every_defaulted_field_still_decodes() {
     );
 }
 
+/// A record with a GitHub link: login, core repos, figures, an ETag, a failure.
+const USER_GITHUB: &str = concat!(
+    r#"{"created":"2026-11-02T10:00:00Z","target_pct":50,"roster":[],"pauses":[],"#,
+    r#""snoozes":{"reviews":"2026-12-01"},"checkin_schedule":"default","#,
+    r#""summary_schedule":"default","github":{"login":"ann-o","core":["acme/billing"],"#,
+    r#""figures":{"fetched_at":"2026-11-27T14:00:00Z","week":{"year":2026,"week":48},"review_queue":4,"#,
+    r#""oldest_waiting_since":"2026-11-24T09:00:00Z","#,
+    r#""waiting_urls":["https://github.com/acme/billing/pull/7"],"merged":5,"merged_core":3,"#,
+    r#""reviewed_for_reports":6,"reports_reviewed":3},"failed_at":"2026-11-27T15:00:00Z","#,
+    r#""etags":{"is:pr q":{"etag":"W/\"abc\"","count":4,"extra":1763974800}}}}"#,
+);
+
+fn user_github() -> UserRecord {
+    use twohats::domain::github::{CachedCount, GithubFigures, GithubLink};
+    let mut record = user_min();
+    record.snoozes.insert(NudgeKind::Reviews, date(2026, 12, 1));
+    record.github = Some(GithubLink {
+        login: "ann-o".into(),
+        core: vec!["acme/billing".into()],
+        figures: Some(GithubFigures {
+            fetched_at: utc(11, 27, 14, 0),
+            week: twohats::domain::week::IsoWeek::of(date(2026, 11, 27)),
+            review_queue: 4,
+            oldest_waiting_since: Some(utc(11, 24, 9, 0)),
+            waiting_urls: vec!["https://github.com/acme/billing/pull/7".into()],
+            merged: 5,
+            merged_core: 3,
+            reviewed_for_reports: 6,
+            reports_reviewed: 3,
+        }),
+        failed_at: Some(utc(11, 27, 15, 0)),
+        etags: [(
+            "is:pr q".to_string(),
+            CachedCount {
+                etag: "W/\"abc\"".into(),
+                count: 4,
+                extra: Some(1763974800),
+            },
+        )]
+        .into_iter()
+        .collect(),
+    });
+    record
+}
+
+#[test]
+fn a_user_record_with_a_github_link() {
+    golden(USER_GITHUB, &user_github());
+}
+
 #[test]
 fn job_schedules() {
     golden(r#""default""#, &JobSchedule::Default);
@@ -521,6 +581,7 @@ fn nudge_kinds_by_name() {
             r#""burnout""#,
             r#""both-fires""#,
             r#""one-on-ones""#,
+            r#""reviews""#,
             r#""critical-path""#,
             r#""drift""#,
             r#""focus""#,

@@ -22,11 +22,17 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "app",
         &["domain", "command", "store", "view", "render", "fetch"],
     ),
+    ("github", &["app", "domain"]),
     (
         "slack",
-        &["app", "domain", "command", "view", "render", "metrics"],
+        &[
+            "app", "domain", "command", "view", "render", "metrics", "github",
+        ],
     ),
-    ("console", &["app", "domain", "command", "view", "render"]),
+    (
+        "console",
+        &["app", "domain", "command", "view", "render", "github"],
+    ),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

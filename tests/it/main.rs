@@ -12,6 +12,7 @@ mod console;
 mod deploy;
 mod durability;
 mod fuzz;
+mod github;
 mod golden;
 mod layers;
 mod manifest;

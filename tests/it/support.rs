@@ -114,12 +114,10 @@ pub fn console(data_dir: &std::path::Path, args: &[&str], script: &str) -> (Stri
         .stderr(Stdio::piped())
         .spawn()
         .expect("start twohats console");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
+    // A console that refuses to start (a locked data dir) may exit before reading its input.
+    if let Err(e) = child.stdin.take().unwrap().write_all(script.as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     let out = child.wait_with_output().unwrap();
     (
         String::from_utf8(out.stdout).unwrap(),

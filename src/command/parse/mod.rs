@@ -14,6 +14,7 @@
 
 mod calendar;
 mod checkin;
+mod github;
 mod settings;
 mod team;
 mod values;
@@ -23,6 +24,7 @@ use crate::command::{Command, CommandName};
 use crate::domain::echo::echo;
 use crate::domain::values::Field;
 use checkin::{checkin, cp, fire};
+use github::github;
 use settings::{digest, forget, pause, schedule, snooze, target, tz};
 use std::fmt;
 use team::{one_on_one, team, win};
@@ -84,6 +86,7 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         CommandName::Snooze => snooze(&input),
         CommandName::Calendar => calendar::calendar(&input),
         CommandName::Hours => calendar::hours(&input),
+        CommandName::Github => github(&input),
     }
 }
 

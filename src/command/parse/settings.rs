@@ -509,7 +509,7 @@ mod tests {
         fails(
             "snooze",
             CommandName::Snooze,
-            "`energy`, `fires`, `1on1`, `cp`, `balance`, `focus`, `team` or `wins`",
+            "`energy`, `fires`, `1on1`, `reviews`, `cp`, `balance`, `focus`, `team` or `wins`",
         );
         fails("snooze drift", CommandName::Snooze, "`drift` isn't a nudge");
         fails(

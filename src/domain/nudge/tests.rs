@@ -352,3 +352,62 @@ fn a_snoozed_kind_stays_quiet_until_the_snooze_ends() {
         .insert(NudgeKind::Burnout, today() - Duration::days(1));
     assert!(w.kinds().contains(&NudgeKind::Burnout));
 }
+
+fn github_figures(queue: u32, merged: u32, core: u32) -> crate::domain::github::GithubLink {
+    crate::domain::github::GithubLink {
+        figures: Some(crate::domain::github::GithubFigures {
+            fetched_at: now() - Duration::hours(1),
+            week: IsoWeek::of(today()),
+            review_queue: queue,
+            oldest_waiting_since: Some(now() - Duration::days(3)),
+            waiting_urls: vec![],
+            merged,
+            merged_core: core,
+            reviewed_for_reports: 0,
+            reports_reviewed: 0,
+        }),
+        ..crate::domain::github::GithubLink::new("ann".into())
+    }
+}
+
+#[test]
+fn the_review_queue_ranks_just_below_one_on_ones_and_snoozes_on_its_own() {
+    let mut w = World::calm();
+    w.record.github = Some(github_figures(4, 0, 0));
+    assert_eq!(
+        w.nudges(),
+        vec![Nudge::Reviews {
+            waiting: 4,
+            oldest_days: 3
+        }]
+    );
+    w.reports[1] = status("B", 19, 7);
+    w.record.critical_path = Some(CriticalPath {
+        since: today(),
+        what: None,
+    });
+    assert_eq!(
+        w.kinds(),
+        vec![
+            NudgeKind::OneOnOnes,
+            NudgeKind::Reviews,
+            NudgeKind::CriticalPath
+        ]
+    );
+    w.record
+        .snoozes
+        .insert(NudgeKind::Reviews, today() + Duration::days(6));
+    assert_eq!(
+        w.kinds(),
+        vec![NudgeKind::OneOnOnes, NudgeKind::CriticalPath]
+    );
+}
+
+#[test]
+fn mostly_core_merges_count_as_the_critical_path_without_cp() {
+    let mut w = World::calm();
+    w.record.github = Some(github_figures(0, 5, 3));
+    assert_eq!(w.nudges(), vec![Nudge::CoreMerges { core: 3, merged: 5 }]);
+    w.record.github = Some(github_figures(0, 5, 2));
+    assert_eq!(w.kinds(), vec![], "two of five is not most");
+}

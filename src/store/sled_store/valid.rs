@@ -43,6 +43,12 @@ impl Checked for UserRecord {
             Some("the critical-path description is too long")
         } else if self.calendar.as_ref().is_some_and(|c| !c.is_valid()) {
             Some("the calendar link doesn't hold together")
+        } else if self
+            .github
+            .as_ref()
+            .is_some_and(|g| !crate::domain::github::valid_link(g))
+        {
+            Some("the GitHub link is outside twohats' bounds")
         } else {
             None
         }

@@ -7,6 +7,7 @@ mod delivery;
 mod digests;
 mod events;
 mod first_contact;
+mod github;
 mod hangs;
 mod http_mode;
 mod interactivity;
