@@ -14,6 +14,7 @@ mod fuzz;
 mod golden;
 mod layers;
 mod manifest;
+mod pg;
 mod privacy;
 mod scheduler;
 mod slack;

@@ -7,29 +7,15 @@
 //! without its claim; delivery removes the message and marks the claim sent, again together.
 
 use super::keys::{self, KeyIds};
-use super::{encode_in, SledStore};
+use super::SledStore;
 use crate::domain::ids::TeamId;
+use crate::store::rows::{addressed_to, encode_in, is_digest, LedgerEntry, LEDGER, OUTBOX};
 use crate::store::{
     Claim, Durability, LedgerKey, OutboxItem, QueuedMessage, Result, Scheduled, StoreError,
 };
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sled::transaction::TransactionError;
 use sled::Transactional;
-
-pub(super) const LEDGER: &str = "ledger";
-pub(super) const OUTBOX: &str = "outbox";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct LedgerEntry {
-    state: Claim,
-    at: DateTime<Utc>,
-}
-
-/// Whether a ledger key (`team 0x00 subject 0x00 job 0x00 day`) is a digest's.
-fn is_digest(ledger_key: &[u8]) -> bool {
-    ledger_key.split(|b| *b == 0).nth(2) == Some(b"digest".as_slice())
-}
 
 impl Scheduled for SledStore {
     /// Whether a scheduled message was already claimed (whatever became of it).
@@ -263,21 +249,6 @@ impl SledStore {
         self.outbox.apply_batch(outbox)?;
         Ok(n)
     }
-}
-
-/// Whether an outbox value that doesn't decode as a message still names this team and
-/// channel in its envelope (`{"v":…,"d":{"team":…,"channel":…}}`).
-fn addressed_to(value: &[u8], team: &TeamId, channel: &str) -> bool {
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(value) else {
-        return false;
-    };
-    let field = |name: &str| {
-        json.get("d")
-            .and_then(|d| d.get(name))
-            .and_then(|v| v.as_str())
-    };
-    field("team").is_some_and(|t| t.eq_ignore_ascii_case(team.as_str()))
-        && field("channel").is_some_and(|c| c.eq_ignore_ascii_case(channel))
 }
 
 fn id_of(key: &[u8]) -> u64 {

@@ -1,0 +1,88 @@
+//! PostgreSQL for the tests: a throwaway schema per store, in the database that
+//! `TWOHATS_TEST_DATABASE_URL` names (`.ci/run` sets it; locally, e.g.
+//! `postgres://postgres@127.0.0.1:5432/test`). Without the variable the PostgreSQL tests
+//! pass without running, and say so once.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
+
+const VAR: &str = "TWOHATS_TEST_DATABASE_URL";
+
+/// The test database's URL, or `None` (said once per run) when it isn't configured.
+pub fn test_database_url() -> Option<String> {
+    static SAID: Once = Once::new();
+    match std::env::var(VAR) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            SAID.call_once(|| {
+                eprintln!("{VAR} is not set: the PostgreSQL store tests skip (set it to a database URL to run them)");
+            });
+            None
+        }
+    }
+}
+
+/// A schema of its own in the test database, dropped (with everything in it) when this is
+/// dropped, a failing test's unwinding included.
+pub struct TestSchema {
+    base: String,
+    schema: String,
+}
+
+impl TestSchema {
+    /// A new, empty schema.
+    pub fn new(base: &str) -> Self {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let schema = format!(
+            "t_{}_{}_{}",
+            std::process::id(),
+            nanos,
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        run_sql(base, &format!("CREATE SCHEMA {schema}")).unwrap_or_else(|e| panic!("{e}"));
+        Self {
+            base: base.to_string(),
+            schema,
+        }
+    }
+
+    /// The URL of a connection whose tables live in this schema.
+    pub fn url(&self) -> String {
+        let sep = if self.base.contains('?') { '&' } else { '?' };
+        format!("{}{sep}options=-csearch_path%3D{}", self.base, self.schema)
+    }
+}
+
+impl Drop for TestSchema {
+    fn drop(&mut self) {
+        // Never a panic here: this may run while a failed test unwinds.
+        let drop_sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema);
+        if let Err(e) = run_sql(&self.base, &drop_sql) {
+            eprintln!("could not drop the test schema {}: {e}", self.schema);
+        }
+    }
+}
+
+/// Runs `sql` on its own connection (tests are not inside a runtime: one of its own).
+fn run_sql(url: &str, sql: &str) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .map_err(|e| format!("{VAR}: cannot connect: {e}"))?;
+        let driver = tokio::spawn(connection);
+        let done = client
+            .batch_execute(sql)
+            .await
+            .map_err(|e| format!("{sql}: {e}"));
+        drop(client);
+        let _ = driver.await;
+        done
+    })
+}
