@@ -296,8 +296,18 @@ pub trait Scheduled: Send + Sync {
         message: Option<&OutboxItem>,
         now: DateTime<Utc>,
     ) -> Result<bool>;
-    /// Messages due at `now`, oldest claim first, at most `limit`.
+    /// **Takes and leases** the messages due at `now` (and not leased to anyone at `now`),
+    /// oldest claim first, at most `limit`: each is leased to the caller until
+    /// `now + OUTBOX_LEASE`, and no call hands it out again before that unless it is
+    /// released ([`Scheduled::release`]) or rescheduled first; settled, it is gone. On a
+    /// shared store (PostgreSQL) this is what keeps two replicas from sending one message:
+    /// a replica killed mid-send leaves its lease to run out, and another then sends it.
+    /// (sled, one process, keeps its leases in memory: a restart forgets them with the
+    /// process that held them.)
     fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(u64, OutboxItem)>>;
+    /// Hands a message taken by [`Scheduled::outbox_due`] back, unchanged and unleased
+    /// (pacing held it for a later round); one gone meanwhile stays gone.
+    fn release(&self, id: u64) -> Result<()>;
     fn outbox_len(&self) -> usize;
     /// When the oldest unsent message was queued (`None`: the outbox is empty).
     fn outbox_oldest(&self) -> Result<Option<DateTime<Utc>>>;
@@ -305,7 +315,8 @@ pub trait Scheduled: Send + Sync {
     /// returns.
     fn settle(&self, id: u64, item: &OutboxItem, outcome: Claim, now: DateTime<Utc>) -> Result<()>;
     /// Puts a message back for a later attempt (its `attempts` and `not_before` from
-    /// `item`) onto whatever is queued under `id` now; one dropped meanwhile stays dropped.
+    /// `item`) onto whatever is queued under `id` now, and ends its lease; one dropped
+    /// meanwhile stays dropped.
     fn reschedule(&self, id: u64, item: &OutboxItem) -> Result<()>;
     /// A team's queued digest messages, as read (for [`Scheduled::requeue_if_unchanged`]).
     fn queued_digests(&self, team: &TeamId) -> Result<Vec<QueuedMessage>>;
@@ -318,6 +329,11 @@ pub trait Scheduled: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool>;
 }
+
+/// How long a message taken by [`Scheduled::outbox_due`] stays its taker's: longer than a
+/// whole delivery round (64 messages, each attempt bounded by the Slack client's 10 s), so a
+/// live sender never loses one to another replica; a dead one's messages wait this long.
+pub const OUTBOX_LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 /// Whole-store copies.
 pub trait Backups: Send + Sync {

@@ -25,7 +25,7 @@ use twohats::domain::ids::{ChannelId, ChannelRef, Person, Scope, TeamId, UserId}
 use twohats::domain::team::{OneOnOne, Report};
 use twohats::domain::user::{Pause, UserRecord};
 use twohats::store::prelude::*;
-use twohats::store::{Claim, LedgerKey, OutboxItem, PgStore, SledStore, StoreError};
+use twohats::store::{Claim, LedgerKey, OutboxItem, PgStore, SledStore, StoreError, OUTBOX_LEASE};
 
 // ---- the harness: what an adapter provides ----
 
@@ -116,6 +116,7 @@ macro_rules! conformance {
             a_rescheduled_message_waits_for_not_before,
             a_reschedule_keeps_what_is_queued_and_never_revives_a_settled_message,
             requeue_if_unchanged_replaces_or_drops_only_an_unchanged_message,
+            a_taken_message_is_leased_until_released_rescheduled_or_its_lease_runs_out,
             event_ids_are_seen_once_until_they_are_forgotten,
             a_backup_restores_into_an_equal_store,
             a_restore_into_a_store_with_data_writes_nothing,
@@ -302,11 +303,19 @@ impl From<StoreError> for Refused {
     }
 }
 
+/// What `outbox_due` would hand out at `now`, handed straight back (a look, not a take:
+/// `outbox_due` leases what it hands out).
+fn peek(store: &dyn Store, now: DateTime<Utc>, limit: usize) -> Vec<(u64, OutboxItem)> {
+    let due = store.outbox_due(now, limit).unwrap();
+    for (id, _) in &due {
+        store.release(*id).unwrap();
+    }
+    due
+}
+
 /// The queued messages, without their ids (which are each adapter's own).
 fn queued(store: &dyn Store) -> Vec<OutboxItem> {
-    store
-        .outbox_due(whenever(), usize::MAX)
-        .unwrap()
+    peek(store, whenever(), usize::MAX)
         .into_iter()
         .map(|(_, item)| item)
         .collect()
@@ -857,7 +866,7 @@ fn settling_removes_the_message_and_records_the_outcome<H: Harness>(h: &H) {
     assert!(store
         .claim(&failed_key, Some(&failed), at(30, 9, 0))
         .unwrap());
-    let due = store.outbox_due(whenever(), 10).unwrap();
+    let due = peek(&*store, whenever(), 10);
     assert_eq!(due.len(), 2);
     assert_ne!(due[0].0, due[1].0, "two messages, two ids");
 
@@ -894,17 +903,13 @@ fn the_outbox_is_due_in_claim_order_up_to_the_limit<H: Harness>(h: &H) {
     }
     let items: Vec<OutboxItem> = claims.iter().map(|(_, i)| i.clone()).collect();
     assert_eq!(queued(&*store), items);
-    let first_two: Vec<_> = store
-        .outbox_due(whenever(), 2)
-        .unwrap()
+    let first_two: Vec<_> = peek(&*store, whenever(), 2)
         .into_iter()
         .map(|(_, i)| i)
         .collect();
     assert_eq!(first_two, items[..2].to_vec());
     // Only those whose `not_before` has come.
-    let due_at_16_05: Vec<_> = store
-        .outbox_due(at(27, 16, 5), 10)
-        .unwrap()
+    let due_at_16_05: Vec<_> = peek(&*store, at(27, 16, 5), 10)
         .into_iter()
         .map(|(_, i)| i)
         .collect();
@@ -1061,6 +1066,63 @@ fn requeue_if_unchanged_replaces_or_drops_only_an_unchanged_message<H: Harness>(
     );
 }
 
+/// `outbox_due` takes and leases: a message it handed out is not handed out again (to this
+/// sender or another replica's) until it is released or rescheduled, or its lease runs out —
+/// a sender killed mid-send leaves it for another; settled, it is gone.
+fn a_taken_message_is_leased_until_released_rescheduled_or_its_lease_runs_out<H: Harness>(h: &H) {
+    let place = h.place();
+    let store = h.open(&place);
+    let t = at(27, 16, 0);
+    let (ann_key, ann) = message("UANN", "summary", date(11, 27), t);
+    let (bob_key, bob) = message("UBOB", "summary", date(11, 27), t);
+    assert!(store.claim(&ann_key, Some(&ann), t).unwrap());
+    assert!(store.claim(&bob_key, Some(&bob), t).unwrap());
+    let items = |due: Vec<(u64, OutboxItem)>| due.into_iter().map(|(_, i)| i).collect::<Vec<_>>();
+
+    let (id, taken) = store.outbox_due(t, 1).unwrap().remove(0);
+    assert_eq!(taken, ann);
+    // The next taker gets the next message, not the leased one.
+    let minute = Duration::minutes(1);
+    assert_eq!(
+        items(store.outbox_due(t + minute, 10).unwrap()),
+        vec![bob.clone()]
+    );
+    assert!(
+        store
+            .outbox_due(t + OUTBOX_LEASE - Duration::seconds(1), 10)
+            .unwrap()
+            .is_empty(),
+        "both are leased"
+    );
+    // Released (pacing held it): due again at once.
+    store.release(id).unwrap();
+    assert_eq!(
+        store.outbox_due(t + minute * 2, 10).unwrap(),
+        vec![(id, ann.clone())]
+    );
+    // Rescheduled: due again from its `not_before`, lease or no lease.
+    let mut retry = ann.clone();
+    retry.attempts = 1;
+    retry.not_before = t + minute * 3;
+    store.reschedule(id, &retry).unwrap();
+    assert_eq!(
+        store.outbox_due(t + minute * 3, 10).unwrap(),
+        vec![(id, retry.clone())]
+    );
+    // Nobody settled either: once their leases run out, both go out again.
+    let later = t + minute * 3 + OUTBOX_LEASE;
+    let again = store.outbox_due(later, 10).unwrap();
+    assert_eq!(items(again.clone()), vec![retry, bob]);
+    for (id, item) in &again {
+        store.settle(*id, item, Claim::Sent, later).unwrap();
+    }
+    assert!(store
+        .outbox_due(later + OUTBOX_LEASE * 2, 10)
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.outbox_len(), 0);
+}
+
 // ---- events ----
 
 /// An event id is fresh once; ids seen before a later sighting's `forget_before` are
@@ -1173,9 +1235,7 @@ fn populate(store: &dyn Store) -> (Vec<Scope>, Vec<LedgerKey>) {
     assert!(store
         .claim(&digest, Some(&digest_item), at(30, 9, 0))
         .unwrap());
-    let (id, item) = store
-        .outbox_due(whenever(), 10)
-        .unwrap()
+    let (id, item) = peek(store, whenever(), 10)
         .into_iter()
         .find(|(_, i)| *i == sent_item)
         .unwrap();

@@ -22,7 +22,7 @@ use crate::store::rows::{
 };
 use crate::store::{
     Claim, Decision, Digests, Events, Forgotten, Histories, LedgerKey, OutboxItem, People,
-    QueuedMessage, Result, Scheduled, StoreError, StoreExt, UserExport, Users,
+    QueuedMessage, Result, Scheduled, StoreError, StoreExt, UserExport, Users, OUTBOX_LEASE,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
@@ -560,19 +560,31 @@ impl Scheduled for PgStore {
         })
     }
 
+    /// Takes and leases: the due, unleased rows are locked with `SKIP LOCKED` (a replica
+    /// taking at the same moment passes over them rather than waiting) and leased in the
+    /// same statement, so each message goes to one replica at a time.
     fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(u64, OutboxItem)>> {
+        let until = (now + OUTBOX_LEASE).timestamp_millis();
         let now = now.timestamp_millis();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Rows = self.call(move |c| async move {
+        let mut rows: Rows = self.call(move |c| async move {
             let rows = c
                 .query(
-                    "SELECT key, value FROM outbox WHERE not_before_ms <= $1 ORDER BY key LIMIT $2",
-                    &[&now, &limit],
+                    "UPDATE outbox SET lease_until_ms = $3
+                     WHERE key IN (
+                         SELECT key FROM outbox
+                         WHERE not_before_ms <= $1
+                           AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+                         ORDER BY key LIMIT $2
+                         FOR UPDATE SKIP LOCKED)
+                     RETURNING key, value",
+                    &[&now, &limit, &until],
                 )
                 .await
                 .map_err(pg)?;
             Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
         })?;
+        rows.sort();
         Ok(rows
             .iter()
             .filter_map(|(key, value)| {
@@ -582,6 +594,19 @@ impl Scheduled for PgStore {
                 Some((id_of(key)?, item))
             })
             .collect())
+    }
+
+    fn release(&self, id: u64) -> Result<()> {
+        let key = id.to_be_bytes().to_vec();
+        self.call(move |c| async move {
+            c.execute(
+                "UPDATE outbox SET lease_until_ms = NULL WHERE key = $1",
+                &[&key],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
     }
 
     fn outbox_len(&self) -> usize {

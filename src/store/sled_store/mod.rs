@@ -73,6 +73,9 @@ pub struct SledStore {
     id_base: AtomicU64,
     /// Undecodable rows met so far, for `/metrics` and the log.
     rows: RowLog,
+    /// Outbox ids handed out by `outbox_due`, and until when: one process, so memory is
+    /// enough (a restart forgets them together with the sender that held them).
+    leases: std::sync::Mutex<std::collections::HashMap<u64, DateTime<Utc>>>,
     flusher: Flusher,
 }
 
@@ -125,6 +128,7 @@ impl SledStore {
             meta,
             id_base: AtomicU64::new(id_base),
             rows: RowLog::default(),
+            leases: std::sync::Mutex::default(),
             db,
             flusher,
         })
