@@ -86,3 +86,55 @@ fn run_sql(url: &str, sql: &str) -> Result<(), String> {
         done
     })
 }
+
+/// Two `serve` replicas started together on one database (their migrations race for the
+/// advisory lock): signed check-ins sent to either all land, both are ready and serve
+/// `/metrics` (their store reads go through the blocking pool), and the store holds every
+/// check-in once.
+#[test]
+fn two_serve_replicas_started_together_share_one_database() {
+    use crate::slack::{fake_slack, Served};
+    use twohats::store::prelude::*;
+    let Some(base) = test_database_url() else {
+        return;
+    };
+    let schema = TestSchema::new(&base);
+    let url = schema.url();
+    let users: Vec<String> = (0..10).map(|i| format!("U0REPL{i}")).collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let env = [("TWOHATS_DATABASE_URL", url.as_str())];
+        let (a, b) = tokio::join!(
+            async { Served::start_with_env(fake_slack().await, &env).await },
+            async { Served::start_with_env(fake_slack().await, &env).await },
+        );
+        for (i, user) in users.iter().enumerate() {
+            let replica = if i % 2 == 0 { &a } else { &b };
+            let (status, reply) = replica.command(user, "checkin 60").await;
+            assert_eq!(status, 200, "{reply}\n{}", replica.logs());
+            let text = crate::slack::reply_text(&reply);
+            assert!(!text.contains("went wrong"), "{text}\n{}", replica.logs());
+        }
+        for replica in [&a, &b] {
+            let ready = replica
+                .http
+                .get(format!("{}/readyz", replica.base))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(ready.status().as_u16(), 200, "{}", replica.logs());
+            assert!(replica.metrics().await.contains("twohats_outbox_depth"));
+        }
+    });
+    drop(runtime);
+
+    let store = twohats::store::PgStore::connect(&url).unwrap();
+    let stored: Vec<_> = store.users().map(Result::unwrap).collect();
+    assert_eq!(stored.len(), users.len());
+    for (scope, _) in &stored {
+        let checkins = store
+            .checkins_since(scope, chrono::DateTime::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(checkins.len(), 1, "{scope:?}");
+    }
+}
