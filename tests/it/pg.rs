@@ -143,3 +143,82 @@ fn two_serve_replicas_started_together_share_one_database() {
         assert_eq!(checkins.len(), 1, "{scope:?}");
     }
 }
+
+/// Three `serve` replicas on one database, 50 messages queued and due at once: each goes out
+/// exactly once (the outbox is taken and leased, `FOR UPDATE SKIP LOCKED`), whichever
+/// replica takes it, and the outbox ends empty.
+#[test]
+fn three_replicas_send_fifty_due_messages_exactly_once() {
+    use crate::slack::{fake_slack, posts, Served, TEAM};
+    use twohats::domain::doc::Doc;
+    use twohats::domain::ids::TeamId;
+    use twohats::store::prelude::*;
+    use twohats::store::{LedgerKey, OutboxItem};
+    let Some(base) = test_database_url() else {
+        return;
+    };
+    let schema = TestSchema::new(&base);
+    let url = schema.url();
+    let team = TeamId::parse(TEAM).unwrap();
+    // Long past, so due whatever the clock (or libfaketime) says today.
+    let queued_at = chrono::DateTime::parse_from_rfc3339("2001-01-05T16:00:00Z")
+        .unwrap()
+        .to_utc();
+    let day = queued_at.date_naive();
+    {
+        let store = twohats::store::PgStore::connect(&url).unwrap();
+        for i in 0..50 {
+            let user = format!("U0DUE{i}");
+            let key = LedgerKey::new(&team, &user, "summary", day);
+            let item = OutboxItem {
+                team: team.clone(),
+                channel: user.clone(),
+                doc: Doc::new(format!("summary number {i}")),
+                ledger_key: key.as_bytes().to_vec(),
+                attempts: 0,
+                not_before: queued_at,
+                created: queued_at,
+            };
+            assert!(store.claim(&key, Some(&item), queued_at).unwrap());
+        }
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let texts = runtime.block_on(async {
+        let env = [
+            ("TWOHATS_DATABASE_URL", url.as_str()),
+            ("TWOHATS_TICK_MS", "200"),
+        ];
+        let (a, b, c) = tokio::join!(
+            async { Served::start_with_env(fake_slack().await, &env).await },
+            async { Served::start_with_env(fake_slack().await, &env).await },
+            async { Served::start_with_env(fake_slack().await, &env).await },
+        );
+        let sent = || async {
+            let mut texts = Vec::new();
+            for replica in [&a, &b, &c] {
+                for post in posts(&replica.slack).await {
+                    texts.push(post["text"].as_str().unwrap_or_default().to_string());
+                }
+            }
+            texts
+        };
+        // Bounded poll: until all 50 went out (or 60 s), then a little longer for doubles.
+        for _ in 0..600 {
+            if sent().await.len() >= 50 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let texts = sent().await;
+        assert_eq!(texts.len(), 50, "{}\n{}\n{}", a.logs(), b.logs(), c.logs());
+        texts
+    });
+    drop(runtime);
+    let mut distinct = texts.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 50, "a message went out twice: {texts:?}");
+    let store = twohats::store::PgStore::connect(&url).unwrap();
+    assert_eq!(store.outbox_len(), 0);
+}
