@@ -222,3 +222,62 @@ fn three_replicas_send_fifty_due_messages_exactly_once() {
     let store = twohats::store::PgStore::connect(&url).unwrap();
     assert_eq!(store.outbox_len(), 0);
 }
+
+/// Three `serve` replicas on one database take 300 signed check-ins in turn; one is
+/// SIGKILLed half-way. Every check-in that was acknowledged, by any replica, is in the
+/// database (an acknowledgement follows its commit).
+#[test]
+fn every_acknowledged_checkin_survives_a_replica_killed_mid_run() {
+    use crate::slack::{fake_slack, reply_text, try_command, Served};
+    use twohats::store::prelude::*;
+    let Some(base) = test_database_url() else {
+        return;
+    };
+    let schema = TestSchema::new(&base);
+    let url = schema.url();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let acked = runtime.block_on(async {
+        let env = [("TWOHATS_DATABASE_URL", url.as_str())];
+        let (a, b, mut c) = tokio::join!(
+            async { Served::start_with_env(fake_slack().await, &env).await },
+            async { Served::start_with_env(fake_slack().await, &env).await },
+            async { Served::start_with_env(fake_slack().await, &env).await },
+        );
+        let http = reqwest::Client::new();
+        let mut acked = Vec::new();
+        for i in 0..300 {
+            if i == 150 {
+                c.child.kill().unwrap(); // SIGKILL
+                c.child.wait().unwrap();
+            }
+            let base = [&a.base, &b.base, &c.base][i % 3];
+            let user = format!("U0KILL{i}");
+            if let Some(reply) = try_command(&http, base, &user, "checkin 55").await {
+                let text = reply_text(&reply);
+                if !text.is_empty() && !text.contains("went wrong") {
+                    acked.push(user);
+                }
+            }
+        }
+        acked
+    });
+    drop(runtime);
+    // Two replicas answered throughout, the killed one only before its end.
+    assert!(acked.len() >= 250, "only {} acknowledged", acked.len());
+    let store = twohats::store::PgStore::connect(&url).unwrap();
+    let team = twohats::domain::ids::TeamId::parse(crate::slack::TEAM).unwrap();
+    for user in &acked {
+        let scope = twohats::domain::ids::Scope::new(
+            team.clone(),
+            twohats::domain::ids::UserId::parse(user).unwrap(),
+        );
+        let checkins = store
+            .checkins_since(&scope, chrono::DateTime::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(
+            checkins.len(),
+            1,
+            "{user} was acknowledged but is not stored"
+        );
+    }
+}
