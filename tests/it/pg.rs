@@ -281,3 +281,34 @@ fn every_acknowledged_checkin_survives_a_replica_killed_mid_run() {
         );
     }
 }
+
+/// Migrations are recorded once each (a reopen applies nothing), and a database migrated by
+/// a newer build is refused with a sentence, not half-used.
+#[test]
+fn migrations_apply_once_and_a_newer_schema_is_refused() {
+    let Some(base) = test_database_url() else {
+        return;
+    };
+    let schema = TestSchema::new(&base);
+    let url = schema.url();
+    drop(twohats::store::PgStore::connect(&url).unwrap());
+    drop(twohats::store::PgStore::connect(&url).unwrap());
+    let in_schema = |sql: &str| format!("SET search_path TO {}; {sql}", schema.schema);
+    run_sql(
+        &base,
+        &in_schema(
+            "DO $$ BEGIN
+                 IF (SELECT count(*) FROM schema_migrations) <> 1 THEN
+                     RAISE EXCEPTION 'migrations applied more than once';
+                 END IF;
+             END $$;
+             INSERT INTO schema_migrations (version) VALUES (999);",
+        ),
+    )
+    .unwrap();
+    let err = twohats::store::PgStore::connect(&url)
+        .err()
+        .expect("a newer schema is refused")
+        .to_string();
+    assert!(err.contains("upgrade twohats"), "{err}");
+}
