@@ -627,13 +627,35 @@ impl Scheduled for PgStore {
         }
     }
 
+    /// Outbox ids only grow, so the first row that decodes is the oldest claim: read a few
+    /// rows (`/metrics` and the sender ask often), and the whole outbox only when none of
+    /// those decode.
     fn outbox_oldest(&self) -> Result<Option<DateTime<Utc>>> {
-        let rows = self.range(OUTBOX, Vec::new(), None, false)?;
-        Ok(rows.iter().find_map(|(key, value)| {
-            self.decode_row::<OutboxItem>(OUTBOX, KeyIds::Numbered(key), value)
-                .ok()
-                .map(|item| item.created)
-        }))
+        const FIRST_ROWS: i64 = 16;
+        let first: Rows = self.call(|c| async move {
+            let rows = c
+                .query(
+                    "SELECT key, value FROM outbox ORDER BY key LIMIT $1",
+                    &[&FIRST_ROWS],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        })?;
+        let oldest = |rows: &Rows| {
+            rows.iter().find_map(|(key, value)| {
+                self.decode_row::<OutboxItem>(OUTBOX, KeyIds::Numbered(key), value)
+                    .ok()
+                    .map(|item| item.created)
+            })
+        };
+        if first.len() < FIRST_ROWS as usize {
+            return Ok(oldest(&first));
+        }
+        match oldest(&first) {
+            Some(at) => Ok(Some(at)),
+            None => Ok(oldest(&self.range(OUTBOX, Vec::new(), None, false)?)),
+        }
     }
 
     fn settle(&self, id: u64, item: &OutboxItem, outcome: Claim, now: DateTime<Utc>) -> Result<()> {
