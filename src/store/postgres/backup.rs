@@ -11,7 +11,7 @@
 //! moves the id sequence in one transaction, after checking again inside it that the
 //! database is empty: it restores all of the file or nothing.
 
-use super::{pg, PgStore};
+use super::{col, key_values, pg, PgStore};
 use crate::store::rows::valid::{check_row, SLED_DEFAULT};
 use crate::store::rows::{key_ids, own_tree, OUTBOX, SEEN_EVENTS, TREES};
 use crate::store::sled_store::backup::{
@@ -32,11 +32,11 @@ type Snapshot = Vec<(&'static str, Vec<(Vec<u8>, Vec<u8>)>)>;
 impl PgStore {
     fn next_id(&self) -> Result<u64> {
         self.call(|c| async move {
-            let id: i64 = c
+            let row = c
                 .query_one("SELECT nextval('ids')", &[])
                 .await
-                .map_err(pg)?
-                .get(0);
+                .map_err(pg)?;
+            let id: i64 = col(&row, 0)?;
             u64::try_from(id).map_err(|_| StoreError::Invariant("a negative id"))
         })
     }
@@ -54,10 +54,7 @@ impl PgStore {
             for table in TREES {
                 let sql = format!("SELECT key, value FROM {table} ORDER BY key");
                 let rows = tx.query(&sql, &[]).await.map_err(pg)?;
-                tables.push((
-                    table,
-                    rows.into_iter().map(|r| (r.get(0), r.get(1))).collect(),
-                ));
+                tables.push((table, key_values(rows)?));
             }
             tx.commit().await.map_err(pg)?;
             Ok(tables)

@@ -288,14 +288,16 @@ async fn migrate(client: Client) -> Result<()> {
         .await
         .map_err(pg)?;
     let mut client = client;
-    let applied: i32 = client
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            &[],
-        )
-        .await
-        .map_err(pg)?
-        .get(0);
+    let applied: i32 = col(
+        &client
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await
+            .map_err(pg)?,
+        0,
+    )?;
     let newest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
     if applied > newest {
         return Err(StoreError::Postgres(format!(
@@ -324,6 +326,19 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
         None => e.to_string(),
     })
+}
+
+/// Column `i` of a row: an error, not a panic, when it is not what the schema says.
+fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    i: usize,
+) -> Result<T> {
+    row.try_get(i).map_err(pg)
+}
+
+/// A `key, value` result as pairs.
+fn key_values(rows: Vec<tokio_postgres::Row>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?))).collect()
 }
 
 /// A database URL fit for logs and messages: scheme, host, port and database, no user info.

@@ -7,7 +7,7 @@
 //! between, so the change runs again on their version. Writes that go together (a claim and
 //! its message, a settle) are one transaction.
 
-use super::{id_of, pg, prefix_end, PgStore};
+use super::{col, id_of, key_values, pg, prefix_end, PgStore};
 use crate::domain::checkin::{CheckIn, Fire, Win};
 use crate::domain::digest::Subscription;
 use crate::domain::ids::{ChannelId, Scope, TeamId, UserId};
@@ -41,7 +41,7 @@ impl PgStore {
         self.call(move |c| async move {
             let sql = format!("SELECT value FROM {table} WHERE key = $1");
             let row = c.query_opt(&sql, &[&key]).await.map_err(pg)?;
-            Ok(row.map(|r| r.get(0)))
+            row.map(|r| col(&r, 0)).transpose()
         })
     }
 
@@ -70,7 +70,7 @@ impl PgStore {
                 }
             }
             .map_err(pg)?;
-            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+            key_values(rows)
         })
     }
 
@@ -582,7 +582,7 @@ impl Scheduled for PgStore {
                 )
                 .await
                 .map_err(pg)?;
-            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+            key_values(rows)
         })?;
         rows.sort();
         Ok(rows
@@ -611,12 +611,11 @@ impl Scheduled for PgStore {
 
     fn outbox_len(&self) -> usize {
         let counted = self.call(|c| async move {
-            let n: i64 = c
+            let row = c
                 .query_one("SELECT count(*) FROM outbox", &[])
                 .await
-                .map_err(pg)?
-                .get(0);
-            Ok(n)
+                .map_err(pg)?;
+            col::<i64>(&row, 0)
         });
         match counted {
             Ok(n) => usize::try_from(n).unwrap_or(0),
@@ -640,7 +639,7 @@ impl Scheduled for PgStore {
                 )
                 .await
                 .map_err(pg)?;
-            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+            key_values(rows)
         })?;
         let oldest = |rows: &Rows| {
             rows.iter().find_map(|(key, value)| {
@@ -767,7 +766,8 @@ impl Scheduled for PgStore {
                 )
                 .await
                 .map_err(pg)?
-                .map(|r| r.get::<_, Vec<u8>>(0));
+                .map(|r| col::<Vec<u8>>(&r, 0))
+                .transpose()?;
             if current.as_deref() != Some(read_as.as_slice()) {
                 return Ok(false);
             }
