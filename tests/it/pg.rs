@@ -312,3 +312,31 @@ fn migrations_apply_once_and_a_newer_schema_is_refused() {
         .to_string();
     assert!(err.contains("upgrade twohats"), "{err}");
 }
+
+/// `users()` reads PostgreSQL a page at a time: more users than a page come back, each once,
+/// in key order, as sled returns them.
+#[test]
+fn every_user_comes_back_once_across_pages() {
+    use twohats::domain::ids::{Scope, TeamId, UserId};
+    use twohats::store::prelude::*;
+    let Some(base) = test_database_url() else {
+        return;
+    };
+    let schema = TestSchema::new(&base);
+    let store = twohats::store::PgStore::connect(&schema.url()).unwrap();
+    let created = chrono::DateTime::parse_from_rfc3339("2026-11-02T09:00:00Z")
+        .unwrap()
+        .to_utc();
+    let team = TeamId::parse("T0001").unwrap();
+    let mut written: Vec<Scope> = (0..600)
+        .map(|i| Scope::new(team.clone(), UserId::parse(&format!("U{i:04}")).unwrap()))
+        .collect();
+    for scope in &written {
+        store
+            .update_user(scope, created, |_| Ok::<_, twohats::store::StoreError>(()))
+            .unwrap();
+    }
+    written.sort_by_key(|s| s.user.as_str().to_string());
+    let read: Vec<Scope> = store.users().map(|r| r.unwrap().0).collect();
+    assert_eq!(read, written);
+}

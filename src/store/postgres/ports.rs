@@ -214,29 +214,96 @@ impl Users for PgStore {
         }
     }
 
-    /// Every user record, in key order, read in one query; a row that doesn't decode is
+    /// Every user record, in key order, read a page at a time (so a tick over every user
+    /// holds one page, as sled's iterator holds little); a row that doesn't decode is
     /// skipped (counted and logged).
     fn users(&self) -> Box<dyn Iterator<Item = Result<(Scope, UserRecord)>> + '_> {
-        let rows = match self.range(USERS, Vec::new(), None, false) {
-            Ok(rows) => rows,
-            Err(e) => return Box::new(std::iter::once(Err(e))),
-        };
-        Box::new(rows.into_iter().filter_map(|(key, value)| {
-            let ids = KeyIds::Prefixed(&key);
-            let Some(scope) = keys::split_scope(&key)
-                .filter(|(_, rest)| rest.is_empty())
-                .map(|(scope, _)| scope)
-            else {
-                self.rows.undecodable_row(
-                    USERS,
-                    &ids,
-                    &CodecError::Key("not `team 0x00 user 0x00`"),
-                );
+        Box::new(UserPages {
+            store: self,
+            page: Vec::new().into_iter(),
+            after: None,
+            done: false,
+        })
+    }
+}
+
+/// Users per page of [`Users::users`].
+const USER_PAGE: i64 = 256;
+
+/// [`Users::users`]' iterator: keyset pages (`key > last key read`).
+struct UserPages<'a> {
+    store: &'a PgStore,
+    page: std::vec::IntoIter<(Vec<u8>, Vec<u8>)>,
+    after: Option<Vec<u8>>,
+    done: bool,
+}
+
+impl Iterator for UserPages<'_> {
+    type Item = Result<(Scope, UserRecord)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some((key, value)) = self.page.next() {
+                let row = self.store.user_row(&key, &value);
+                self.after = Some(key);
+                match row {
+                    Some(row) => return Some(Ok(row)),
+                    None => continue,
+                }
+            }
+            if self.done {
                 return None;
-            };
-            let record = self.decode_row(USERS, ids, &value).ok()?;
-            Some(Ok((scope, record)))
-        }))
+            }
+            let after = self.after.clone();
+            let page: Result<Rows> = self.store.call(move |c| async move {
+                let rows = match after {
+                    Some(after) => {
+                        c.query(
+                            "SELECT key, value FROM users WHERE key > $1 ORDER BY key LIMIT $2",
+                            &[&after, &USER_PAGE],
+                        )
+                        .await
+                    }
+                    None => {
+                        c.query(
+                            "SELECT key, value FROM users ORDER BY key LIMIT $1",
+                            &[&USER_PAGE],
+                        )
+                        .await
+                    }
+                }
+                .map_err(pg)?;
+                key_values(rows)
+            });
+            match page {
+                Ok(rows) => {
+                    self.done = rows.len() < USER_PAGE as usize;
+                    self.page = rows.into_iter();
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+impl PgStore {
+    /// One row of `users` as its scope and record; `None` (counted and logged) when it
+    /// doesn't decode.
+    fn user_row(&self, key: &[u8], value: &[u8]) -> Option<(Scope, UserRecord)> {
+        let ids = KeyIds::Prefixed(key);
+        let Some(scope) = keys::split_scope(key)
+            .filter(|(_, rest)| rest.is_empty())
+            .map(|(scope, _)| scope)
+        else {
+            self.rows
+                .undecodable_row(USERS, &ids, &CodecError::Key("not `team 0x00 user 0x00`"));
+            return None;
+        };
+        let record = self.decode_row(USERS, ids, value).ok()?;
+        Some((scope, record))
     }
 }
 
