@@ -35,20 +35,26 @@ pub enum Cmd {
     },
     /// Check the configuration, the data dir, the tokens and the bot's scopes.
     Doctor,
-    /// Write the whole store (all teams) as versioned JSON lines. Stop the bot first: sled
-    /// lets one process at a time open the data dir.
+    /// Write the whole store (all teams) as versioned JSON lines. On sled, stop the bot
+    /// first: sled lets one process at a time open the data dir (PostgreSQL needs no stop).
     Backup {
         /// The backup file to write.
         file: PathBuf,
         #[arg(long, env = "TWOHATS_DATA_DIR", default_value = "./twohats-data")]
         data_dir: PathBuf,
+        /// PostgreSQL instead of sled at the data dir (`postgres://user:pass@host/db`).
+        #[arg(long, env = "TWOHATS_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
     },
-    /// Load a backup into an empty data dir.
+    /// Load a backup into an empty data dir (or empty PostgreSQL database).
     Restore {
         /// The backup file to read.
         file: PathBuf,
         #[arg(long, env = "TWOHATS_DATA_DIR", default_value = "./twohats-data")]
         data_dir: PathBuf,
+        /// PostgreSQL instead of sled at the data dir (`postgres://user:pass@host/db`).
+        #[arg(long, env = "TWOHATS_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
     },
     /// Run the bot in the terminal: `/tlm …` lines in, replies out. No Slack needed.
     Console(ConsoleArgs),
@@ -59,6 +65,9 @@ pub struct ConsoleArgs {
     /// Where the sled database lives.
     #[arg(long, env = "TWOHATS_DATA_DIR", default_value = "./twohats-data")]
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of sled at the data dir (`postgres://user:pass@host/db`).
+    #[arg(long, env = "TWOHATS_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Seed 8 weeks of realistic history for the current user (only if they have no data).
     #[arg(long)]
     pub demo: bool,

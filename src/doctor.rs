@@ -4,7 +4,7 @@
 
 use crate::slack::config::{Mode, ServeConfig};
 use crate::slack::manifest::MANIFEST_YAML;
-use crate::store::{SledStore, StoreError, Users};
+use crate::store::{StoreError, StoreLocation};
 use axum::http::Request;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -58,17 +58,19 @@ pub async fn checks(var: impl Fn(&str) -> Option<String>) -> Vec<Check> {
             config.listen
         ),
     }));
-    checks.push(match SledStore::open(&config.data_dir) {
+    let location = StoreLocation::new(
+        &config.data_dir,
+        config.database_url.as_ref().map(|url| url.expose()),
+    );
+    checks.push(match crate::store::open(&location) {
         Ok(store) => Check::Ok(format!(
-            "data dir {}: opens, {} user(s)",
-            config.data_dir.display(),
+            "{location}: opens, {} user(s)",
             store.users().count()
         )),
         Err(StoreError::Locked { .. }) => Check::Note(format!(
-            "data dir {}: in use by a running twohats (fine if that is your service)",
-            config.data_dir.display()
+            "{location}: in use by a running twohats (fine if that is your service)"
         )),
-        Err(e) => Check::Failed(format!("data dir: {e}")),
+        Err(e) => Check::Failed(format!("store: {e}")),
     });
 
     match post(

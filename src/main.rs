@@ -10,7 +10,7 @@ use twohats::console;
 use twohats::slack::config::ServeConfig;
 use twohats::slack::manifest::manifest;
 use twohats::slack::serve::serve;
-use twohats::store::SledStore;
+use twohats::store::StoreLocation;
 
 /// How many malloc arenas glibc may keep. By default it gives each thread that allocates its
 /// own (up to 8 per core) and keeps what each frees for that thread: memory a scheduler tick
@@ -78,10 +78,15 @@ fn run_cli() -> anyhow::Result<()> {
             anyhow::ensure!(failed == 0, "{failed} check(s) failed");
             Ok(())
         }
-        Cmd::Backup { file, data_dir } => {
-            let store = SledStore::open(&data_dir)?;
+        Cmd::Backup {
+            file,
+            data_dir,
+            database_url,
+        } => {
+            let store =
+                twohats::store::open(&StoreLocation::new(&data_dir, database_url.as_deref()))?;
             // People-management data: a new 0600 file, synced, renamed over `file`.
-            let summary = store.backup_to_file(&file)?;
+            let summary = store.backup_to_file_until(&file, &|| false)?;
             eprintln!(
                 "twohats: backed up {} rows from {} trees to {}",
                 summary.rows,
@@ -96,16 +101,19 @@ fn run_cli() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Cmd::Restore { file, data_dir } => {
+        Cmd::Restore {
+            file,
+            data_dir,
+            database_url,
+        } => {
             let input = std::fs::File::open(&file)
                 .with_context(|| format!("opening {}", file.display()))?;
-            let store = SledStore::open(&data_dir)?;
-            let summary = store.restore_from(std::io::BufReader::new(input))?;
+            let location = StoreLocation::new(&data_dir, database_url.as_deref());
+            let store = twohats::store::open(&location)?;
+            let summary = store.restore_from(&mut std::io::BufReader::new(input))?;
             eprintln!(
-                "twohats: restored {} rows into {} trees in {}",
-                summary.rows,
-                summary.trees,
-                data_dir.display()
+                "twohats: restored {} rows into {} trees in {location}",
+                summary.rows, summary.trees,
             );
             Ok(())
         }
@@ -114,7 +122,11 @@ fn run_cli() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Console(args) => {
-            let app = App::open(&args.data_dir, args.default_tz)?;
+            let app = App::open_in(
+                &args.data_dir,
+                args.database_url.as_deref(),
+                args.default_tz,
+            )?;
             // GitHub signals in the console too, against whatever GITHUB_API_URL points at.
             let github = twohats::slack::github::github_config(&|name: &str| {
                 std::env::var(name).ok().filter(|v| !v.trim().is_empty())

@@ -153,12 +153,19 @@ impl App {
         now: &dyn Fn() -> DateTime<Utc>,
     ) -> Result<Round, StoreError> {
         let mut round = Round::default();
-        for (id, mut item) in self.store.outbox_due(now(), ROUND_BATCH)? {
+        // Taken and leased: what this round doesn't send goes back (`release`), else no one
+        // could take it until the lease ran out.
+        let mut due = self.store.outbox_due(now(), ROUND_BATCH)?.into_iter();
+        while let Some((id, mut item)) = due.next() {
             if messenger.stopping() {
+                for (id, _) in std::iter::once((id, item)).chain(due) {
+                    self.store.release(id)?;
+                }
                 break;
             }
             let slot = pacer.slot(&item);
             if slot > now() {
+                self.store.release(id)?;
                 round.waiting += 1;
                 round.next_at = Some(round.next_at.map_or(slot, |next| next.min(slot)));
                 continue;

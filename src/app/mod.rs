@@ -28,7 +28,7 @@ use crate::command::{parse, CommandName};
 use crate::domain::ids::{ChannelId, Scope};
 use crate::domain::values::Field;
 pub use crate::store::{BackupError, BackupSummary, StoreError, StoreStats};
-use crate::store::{SledStore, Store};
+use crate::store::{SledStore, Store, StoreLocation};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::sync::Arc;
@@ -175,6 +175,23 @@ impl App {
     /// Opens the store in `data_dir` (sled, the embedded default) and the use cases over it.
     pub fn open(data_dir: &std::path::Path, default_tz: Tz) -> Result<Self, StoreError> {
         Ok(Self::new(Arc::new(SledStore::open(data_dir)?), default_tz))
+    }
+
+    /// Opens the store the settings choose — PostgreSQL at `database_url` when it is set,
+    /// else sled in `data_dir` (`store::open` decides) — and the use cases over it.
+    pub fn open_in(
+        data_dir: &std::path::Path,
+        database_url: Option<&str>,
+        default_tz: Tz,
+    ) -> Result<Self, StoreError> {
+        let location = StoreLocation::new(data_dir, database_url);
+        Ok(Self::new(crate::store::open(&location)?, default_tz))
+    }
+
+    /// Whether every store call is a network round trip (PostgreSQL): transports then run
+    /// all store work on the blocking pool, never on an async worker.
+    pub fn store_is_remote(&self) -> bool {
+        self.store.is_remote()
     }
 
     /// Runs one `/tlm` command text for `actor` at `now`; returns once its writes are durable.

@@ -256,7 +256,9 @@ impl SlackBot {
         command: crate::command::Command,
         now: chrono::DateTime<chrono::Utc>,
     ) -> (Reply, bool) {
-        let unflushed = if command.is_heavy() {
+        // On a remote store (PostgreSQL) every store call is a round trip that holds its
+        // thread, so every command goes to the blocking pool, not just the heavy ones.
+        let unflushed = if command.is_heavy() || self.app.store_is_remote() {
             let actor = actor.clone();
             self.blocking(move |bot| bot.app.handle_unflushed(&actor, command, now))
                 .await

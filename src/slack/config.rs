@@ -49,6 +49,9 @@ pub struct ServeConfig {
     pub mode: Mode,
     pub api_url: String,
     pub data_dir: PathBuf,
+    /// `TWOHATS_DATABASE_URL`: PostgreSQL instead of sled at `data_dir` (it may hold a
+    /// password, hence a `Secret`).
+    pub database_url: Option<Secret>,
     pub listen: SocketAddr,
     pub default_tz: Tz,
     /// Bounds on each Web API attempt (`TWOHATS_SLACK_TIMEOUT_MS` sets the total).
@@ -172,6 +175,9 @@ impl ServeConfig {
             data_dir: get("TWOHATS_DATA_DIR")
                 .unwrap_or_else(|| DEFAULT_DATA_DIR.into())
                 .into(),
+            database_url: get("TWOHATS_DATABASE_URL")
+                .filter(|url| !url.trim().is_empty())
+                .map(Secret),
             listen,
             default_tz,
             slack_timeouts,

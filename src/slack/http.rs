@@ -49,7 +49,13 @@ pub fn ops_router(bot: Arc<SlackBot>, socket_mode: bool) -> Router {
         .route(
             "/readyz",
             get(move |State(bot): State<Arc<SlackBot>>| async move {
-                match bot.readiness(socket_mode) {
+                // A remote store's check is a round trip: not on an async worker.
+                let ready = if bot.app().store_is_remote() {
+                    bot.blocking(move |bot| bot.readiness(socket_mode)).await
+                } else {
+                    bot.readiness(socket_mode)
+                };
+                match ready {
                     Ok(()) => (StatusCode::OK, "ready".to_string()),
                     Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
                 }
@@ -58,13 +64,19 @@ pub fn ops_router(bot: Arc<SlackBot>, socket_mode: bool) -> Router {
         .route(
             "/metrics",
             get(|State(bot): State<Arc<SlackBot>>| async move {
-                let (stats, depth) = bot.app().store_stats();
+                // A remote store's reads are round trips: not on an async worker.
+                let read = |bot: &SlackBot| (bot.app().store_stats(), bot.app().outbox_oldest());
+                let ((stats, depth), oldest) = if bot.app().store_is_remote() {
+                    bot.blocking(read).await
+                } else {
+                    read(&bot)
+                };
                 bot.metrics().observe_flushes(stats);
                 bot.metrics()
                     .outbox_depth
                     .set(i64::try_from(depth).unwrap_or(i64::MAX));
                 // One row read; on a store error the tick's last reading stays.
-                if let Ok(oldest) = bot.app().outbox_oldest() {
+                if let Ok(oldest) = oldest {
                     let now = bot.clock.now();
                     bot.metrics()
                         .outbox_oldest_age(oldest.map(|created| now - created));

@@ -42,7 +42,11 @@ pub enum ServeError {
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     // rustls needs one process-wide crypto provider; a second install is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let app = App::open(&config.data_dir, config.default_tz)?;
+    let app = App::open_in(
+        &config.data_dir,
+        config.database_url.as_ref().map(|url| url.expose()),
+        config.default_tz,
+    )?;
     let app = super::github::with_github(app, config.github.as_ref())
         .map_err(ServeError::GithubClient)?;
     if let Some(backups) = &config.backups {

@@ -1,7 +1,10 @@
 //! The store port: what the use cases need from storage, as a few traits, and the types that
-//! cross it. `app` depends on [`Store`] (a `dyn Store`), never on an engine; the one adapter
-//! today is sled ([`SledStore`], in `sled_store/`), and the conformance suite
-//! (`tests/it/store_port.rs`) is written against these traits so every adapter runs it.
+//! cross it. `app` depends on [`Store`] (a `dyn Store`), never on an engine. Two adapters:
+//! sled ([`SledStore`], in `sled_store/`, embedded, one process) and PostgreSQL
+//! ([`PgStore`], in `postgres/`, any number of replicas); both keep the same rows
+//! (`rows/`: keys, versioned values, validation), and [`open`] is the one place that
+//! chooses. The conformance suite (`tests/it/store_port.rs`) is written against these traits
+//! so every adapter runs it.
 //!
 //! What every adapter keeps:
 //! - **Acknowledged means durable.** A write is acknowledged only after [`Durability::durable`]
@@ -21,9 +24,12 @@
 //!   loop over rows and fails only its owner's own read ([`StoreError::is_undecodable`]),
 //!   counted and logged by its ids, never its value.
 
+pub mod postgres;
+pub mod rows;
 mod scheduled;
 pub mod sled_store;
 
+pub use postgres::PgStore;
 pub use scheduled::{Claim, LedgerKey, OutboxItem, QueuedMessage};
 pub use sled_store::backup::{BackupError, BackupSummary};
 pub use sled_store::{CodecError, FlushError, RawEntry, SledStore};
@@ -55,6 +61,11 @@ pub enum StoreError {
         tree: &'static str,
         source: CodecError,
     },
+    #[error("could not connect to PostgreSQL at {target}: {reason}")]
+    Connect { target: String, reason: String },
+    /// A PostgreSQL error, by its message and SQLSTATE only (its detail can quote values).
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
     #[error("the store has used up its ids")]
     IdsExhausted,
     /// A promise of the store's own broken: a bug, not the data.
@@ -119,8 +130,56 @@ pub struct Forgotten {
     pub digests_left: usize,
 }
 
+/// Where the store lives: the one setting that chooses the adapter.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// sled in this directory (the default: embedded, one process).
+    Sled(PathBuf),
+    /// PostgreSQL at this URL (`postgres://…`): any number of processes.
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// PostgreSQL when a database URL is set (and not blank), else sled at `data_dir`.
+    pub fn new(data_dir: &Path, database_url: Option<&str>) -> Self {
+        match database_url.map(str::trim).filter(|url| !url.is_empty()) {
+            Some(url) => StoreLocation::Postgres(url.to_string()),
+            None => StoreLocation::Sled(data_dir.to_path_buf()),
+        }
+    }
+}
+
+/// Never prints a password: the URL is shown without its user info.
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Sled(dir) => write!(f, "data dir {}", dir.display()),
+            StoreLocation::Postgres(url) => write!(f, "PostgreSQL {}", postgres::redacted(url)),
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// Opens the store at `location`: the one place that picks an adapter.
+pub fn open(location: &StoreLocation) -> Result<std::sync::Arc<dyn Store>> {
+    Ok(match location {
+        StoreLocation::Sled(dir) => std::sync::Arc::new(SledStore::open(dir)?),
+        StoreLocation::Postgres(url) => std::sync::Arc::new(PgStore::connect(url)?),
+    })
+}
+
 /// Health and durability.
 pub trait Durability: Send + Sync {
+    /// Whether every call is a network round trip (PostgreSQL), so callers on an async
+    /// worker should move store work to the blocking pool. sled answers from memory.
+    fn is_remote(&self) -> bool {
+        false
+    }
     /// A cheap read that fails if the store can't be read.
     fn check(&self) -> Result<()>;
     /// Blocks until every write made before this call is durable. Concurrent callers share
@@ -237,8 +296,18 @@ pub trait Scheduled: Send + Sync {
         message: Option<&OutboxItem>,
         now: DateTime<Utc>,
     ) -> Result<bool>;
-    /// Messages due at `now`, oldest claim first, at most `limit`.
+    /// **Takes and leases** the messages due at `now` (and not leased to anyone at `now`),
+    /// oldest claim first, at most `limit`: each is leased to the caller until
+    /// `now + OUTBOX_LEASE`, and no call hands it out again before that unless it is
+    /// released ([`Scheduled::release`]) or rescheduled first; settled, it is gone. On a
+    /// shared store (PostgreSQL) this is what keeps two replicas from sending one message:
+    /// a replica killed mid-send leaves its lease to run out, and another then sends it.
+    /// (sled, one process, keeps its leases in memory: a restart forgets them with the
+    /// process that held them.)
     fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(u64, OutboxItem)>>;
+    /// Hands a message taken by [`Scheduled::outbox_due`] back, unchanged and unleased
+    /// (pacing held it for a later round); one gone meanwhile stays gone.
+    fn release(&self, id: u64) -> Result<()>;
     fn outbox_len(&self) -> usize;
     /// When the oldest unsent message was queued (`None`: the outbox is empty).
     fn outbox_oldest(&self) -> Result<Option<DateTime<Utc>>>;
@@ -246,7 +315,8 @@ pub trait Scheduled: Send + Sync {
     /// returns.
     fn settle(&self, id: u64, item: &OutboxItem, outcome: Claim, now: DateTime<Utc>) -> Result<()>;
     /// Puts a message back for a later attempt (its `attempts` and `not_before` from
-    /// `item`) onto whatever is queued under `id` now; one dropped meanwhile stays dropped.
+    /// `item`) onto whatever is queued under `id` now, and ends its lease; one dropped
+    /// meanwhile stays dropped.
     fn reschedule(&self, id: u64, item: &OutboxItem) -> Result<()>;
     /// A team's queued digest messages, as read (for [`Scheduled::requeue_if_unchanged`]).
     fn queued_digests(&self, team: &TeamId) -> Result<Vec<QueuedMessage>>;
@@ -259,6 +329,11 @@ pub trait Scheduled: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool>;
 }
+
+/// How long a message taken by [`Scheduled::outbox_due`] stays its taker's: longer than a
+/// whole delivery round (64 messages, each attempt bounded by the Slack client's 10 s), so a
+/// live sender never loses one to another replica; a dead one's messages wait this long.
+pub const OUTBOX_LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 /// Whole-store copies.
 pub trait Backups: Send + Sync {

@@ -3,7 +3,7 @@
 //! **These bytes are what earlier versions wrote.** If a test here fails, you changed an
 //! on-disk format: a stored row (or a backup file) that decoded yesterday no longer does, or
 //! is written differently. Don't edit the fixture to match. Keep reading what was written
-//! before — add a migration (bump `SCHEMA_VERSION` in `src/store/sled_store/codec.rs` and an
+//! before — add a migration (bump `SCHEMA_VERSION` in `src/store/rows/codec.rs` and an
 //! arm in its `migrate`), keep the old fixture passing through it, and add a new one beside
 //! it for the new shape.
 //!

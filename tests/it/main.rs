@@ -16,6 +16,7 @@ mod github;
 mod golden;
 mod layers;
 mod manifest;
+mod pg;
 mod privacy;
 mod scheduler;
 mod slack;

@@ -98,10 +98,10 @@
 //! Nothing here logs values: the rows are people-management data. Error messages name line
 //! numbers and trees, never values.
 
-use super::codec::{CodecError, SCHEMA_VERSION};
-use super::keys::KeyIds;
-use super::valid::check_row;
 use super::{SledStore, META};
+use crate::store::rows::codec::{CodecError, SCHEMA_VERSION};
+use crate::store::rows::valid::check_row;
+use crate::store::rows::{key_ids, own_tree, ID_KEYED};
 use crate::store::{Backups, Durability, StoreError};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
@@ -181,6 +181,8 @@ pub enum BackupError {
     TreeName,
     #[error("the data directory is not empty (tree `{tree}` holds rows); restore only into a new, empty data directory")]
     NotEmpty { tree: String },
+    #[error("the database is not empty (table `{table}` holds rows); restore only into an empty database")]
+    NotEmptyDatabase { table: String },
     #[error("the backup is empty: it has no header line")]
     Empty,
     #[error("line 1 is not a twohats backup header; is this a twohats backup file?")]
@@ -245,10 +247,10 @@ struct Row {
 }
 
 /// A whole backup, validated, grouped by tree.
-struct Parsed {
-    next_id: u64,
-    trees: BTreeMap<String, BTreeMap<Vec<u8>, Vec<u8>>>,
-    rows: usize,
+pub(in crate::store) struct Parsed {
+    pub next_id: u64,
+    pub trees: BTreeMap<String, BTreeMap<Vec<u8>, Vec<u8>>>,
+    pub rows: usize,
 }
 
 impl SledStore {
@@ -266,11 +268,7 @@ impl SledStore {
         created: DateTime<Utc>,
     ) -> Result<BackupSummary, BackupError> {
         let mut out = BufWriter::new(out);
-        let header = format!(
-            "{{\"twohats_backup\":{FORMAT_VERSION},\"schema\":{SCHEMA_VERSION},\"created\":\"{}\",\"next_id\":{}}}\n",
-            created.to_rfc3339_opts(SecondsFormat::Secs, true),
-            self.new_id()?,
-        );
+        let header = header_line(created, self.new_id()?);
         out.write_all(header.as_bytes())
             .map_err(BackupError::Write)?;
         let mut summary = BackupSummary::default();
@@ -286,7 +284,7 @@ impl SledStore {
             for row in tree.iter() {
                 let (key, value) = row?;
                 if let Err(why) = check_row(tree_name, &key, &value) {
-                    self.undecodable_row(skipped_tree(tree_name), &key_ids(tree_name, &key), &why);
+                    self.undecodable_row(own_tree(tree_name), &key_ids(tree_name, &key), &why);
                     summary.skipped += 1;
                     continue;
                 }
@@ -299,7 +297,8 @@ impl SledStore {
                 summary.rows += rows;
             }
         }
-        writeln!(out, "{{\"end\":true,\"rows\":{}}}", summary.rows).map_err(BackupError::Write)?;
+        out.write_all(end_line(summary.rows).as_bytes())
+            .map_err(BackupError::Write)?;
         out.flush().map_err(BackupError::Write)?;
         Ok(summary)
     }
@@ -321,52 +320,7 @@ impl SledStore {
         path: &Path,
         stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<BackupSummary, BackupError> {
-        let fail = |action, source| BackupError::File {
-            action,
-            path: path.to_path_buf(),
-            source,
-        };
-        match fs::symlink_metadata(path) {
-            Ok(meta) if !(meta.is_file() || meta.is_symlink()) => {
-                return Err(fail(
-                    "replace",
-                    std::io::Error::other("it is not a regular file"),
-                ))
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(fail("look at", e)),
-        }
-        let name = path
-            .file_name()
-            .ok_or_else(|| fail("write", std::io::Error::other("the path names no file")))?;
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        let (temp_path, file) =
-            create_temp_beside(dir, name).map_err(|e| fail("create a file beside", e))?;
-        let until = Until { file: &file, stop };
-        let written = match self.backup_to(until) {
-            Err(_) if stop() => Err(BackupError::Stopped),
-            other => other,
-        }
-        .and_then(|summary| {
-            file.sync_all().map_err(|e| fail("sync", e))?;
-            drop(file);
-            fs::rename(&temp_path, path).map_err(|e| fail("replace", e))?;
-            Ok(summary)
-        });
-        if written.is_err() {
-            let _ = fs::remove_file(&temp_path); // best effort: the error says what happened
-            return written;
-        }
-        // The rename is only durable once the folder is.
-        #[cfg(unix)]
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| fail("sync the folder of", e))?;
-        written
+        write_file_until(path, stop, &mut |out| self.backup_to(out))
     }
 
     /// Loads a backup into this store, which must be empty (no rows in any tree); durable
@@ -428,6 +382,76 @@ impl SledStore {
     }
 }
 
+/// The header line (with its newline) of a backup made at `created`, `next_id` being an id
+/// the store had not handed out yet.
+pub(in crate::store) fn header_line(created: DateTime<Utc>, next_id: u64) -> String {
+    format!(
+        "{{\"twohats_backup\":{FORMAT_VERSION},\"schema\":{SCHEMA_VERSION},\"created\":\"{}\",\"next_id\":{next_id}}}\n",
+        created.to_rfc3339_opts(SecondsFormat::Secs, true),
+    )
+}
+
+/// The end marker line (with its newline).
+pub(in crate::store) fn end_line(rows: usize) -> String {
+    format!("{{\"end\":true,\"rows\":{rows}}}\n")
+}
+
+/// A backup written by `backup` into a new 0600 file beside `path`, synced, renamed over
+/// it, the folder synced; given up (the temporary file removed) as soon as `stop` says so.
+/// Every adapter's `backup_to_file_until`.
+pub(in crate::store) fn write_file_until(
+    path: &Path,
+    stop: &(dyn Fn() -> bool + Sync),
+    backup: &mut dyn FnMut(&mut dyn Write) -> Result<BackupSummary, BackupError>,
+) -> Result<BackupSummary, BackupError> {
+    let fail = |action, source| BackupError::File {
+        action,
+        path: path.to_path_buf(),
+        source,
+    };
+    match fs::symlink_metadata(path) {
+        Ok(meta) if !(meta.is_file() || meta.is_symlink()) => {
+            return Err(fail(
+                "replace",
+                std::io::Error::other("it is not a regular file"),
+            ))
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fail("look at", e)),
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| fail("write", std::io::Error::other("the path names no file")))?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let (temp_path, file) =
+        create_temp_beside(dir, name).map_err(|e| fail("create a file beside", e))?;
+    let mut until = Until { file: &file, stop };
+    let written = match backup(&mut until) {
+        Err(_) if stop() => Err(BackupError::Stopped),
+        other => other,
+    }
+    .and_then(|summary| {
+        file.sync_all().map_err(|e| fail("sync", e))?;
+        drop(file);
+        fs::rename(&temp_path, path).map_err(|e| fail("replace", e))?;
+        Ok(summary)
+    });
+    if written.is_err() {
+        let _ = fs::remove_file(&temp_path); // best effort: the error says what happened
+        return written;
+    }
+    // The rename is only durable once the folder is.
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| fail("sync the folder of", e))?;
+    written
+}
+
 /// A backup file being written, which fails every write once `stop` says so.
 struct Until<'a> {
     file: &'a File,
@@ -454,14 +478,7 @@ impl Write for Until<'_> {
 /// id equal to it would overwrite it (an outbox key is its id alone). Ids at or past
 /// [`MAX_NEXT_ID`] are left out: nothing twohats wrote reaches them, and honouring one would
 /// leave the store no ids to hand out.
-fn id_floor(backup: &Parsed) -> u64 {
-    const ID_KEYED: [&str; 5] = [
-        super::CHECKINS,
-        super::ONE_ON_ONES,
-        super::WINS,
-        super::FIRES,
-        super::ledger::OUTBOX,
-    ];
+pub(in crate::store) fn id_floor(backup: &Parsed) -> u64 {
     let largest = ID_KEYED
         .iter()
         .filter_map(|tree| backup.trees.get(*tree))
@@ -498,33 +515,8 @@ fn create_temp_beside(dir: &Path, name: &std::ffi::OsStr) -> std::io::Result<(Pa
     Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
 }
 
-/// The tree name for the count and the log: a tree of the store's own, or "other".
-fn skipped_tree(tree: &str) -> &'static str {
-    const OWN: [&str; 9] = [
-        super::USERS,
-        super::CHECKINS,
-        super::ONE_ON_ONES,
-        super::WINS,
-        super::FIRES,
-        super::DIGESTS,
-        super::SEEN_EVENTS,
-        super::ledger::LEDGER,
-        super::ledger::OUTBOX,
-    ];
-    OWN.into_iter().find(|own| *own == tree).unwrap_or("other")
-}
-
-/// How a log line names a row of `tree`.
-fn key_ids<'a>(tree: &str, key: &'a [u8]) -> KeyIds<'a> {
-    if tree == super::ledger::OUTBOX {
-        KeyIds::Numbered(key)
-    } else {
-        KeyIds::Prefixed(key)
-    }
-}
-
 /// The line (with its newline) for one row.
-fn row_line(tree: &str, key: &[u8], value: &[u8]) -> String {
+pub(in crate::store) fn row_line(tree: &str, key: &[u8], value: &[u8]) -> String {
     let tree = serde_json::Value::String(tree.to_owned()).to_string();
     let key = hex::encode(key);
     match embeddable_json(value) {
@@ -673,7 +665,7 @@ impl<R: BufRead> Lines<R> {
 }
 
 /// Reads and validates a whole backup. Nothing is written.
-fn read_backup(input: impl BufRead) -> Result<Parsed, BackupError> {
+pub(in crate::store) fn read_backup(input: impl BufRead) -> Result<Parsed, BackupError> {
     let mut lines = Lines {
         input,
         text: String::new(),
@@ -804,7 +796,7 @@ mod tests {
 
     /// A user record as the store writes it.
     fn user_value() -> Vec<u8> {
-        super::super::codec::encode(&crate::domain::user::UserRecord::new(t0())).unwrap()
+        crate::store::rows::codec::encode(&crate::domain::user::UserRecord::new(t0())).unwrap()
     }
 
     fn header_with_next_id(next_id: u64) -> String {
@@ -1007,7 +999,7 @@ mod tests {
             .outbox
             .insert(
                 4999u64.to_be_bytes(),
-                super::super::codec::encode(&item).unwrap(),
+                crate::store::rows::codec::encode(&item).unwrap(),
             )
             .unwrap();
         let mut out = Vec::new();
@@ -1041,7 +1033,7 @@ mod tests {
         // or a later claim would overwrite the restored message.
         let (_dir, store) = temp_store();
         let late = 1_000_000u64;
-        let value = super::super::codec::encode(&outbox_item()).unwrap();
+        let value = crate::store::rows::codec::encode(&outbox_item()).unwrap();
         store
             .outbox
             .insert(late.to_be_bytes(), value.clone())

@@ -1,7 +1,7 @@
 //! Digest subscriptions in sled: one row per channel, keyed `team 0x00 channel`.
 
-use super::codec::CodecError;
 use super::keys::{self, KeyIds};
+use super::CodecError;
 use super::{encode_in, SledStore, DIGESTS};
 use crate::domain::digest::Subscription;
 use crate::domain::ids::{ChannelId, TeamId};

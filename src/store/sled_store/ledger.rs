@@ -7,29 +7,17 @@
 //! without its claim; delivery removes the message and marks the claim sent, again together.
 
 use super::keys::{self, KeyIds};
-use super::{encode_in, SledStore};
+use super::SledStore;
 use crate::domain::ids::TeamId;
+use crate::store::rows::{addressed_to, encode_in, is_digest, LedgerEntry, LEDGER, OUTBOX};
 use crate::store::{
     Claim, Durability, LedgerKey, OutboxItem, QueuedMessage, Result, Scheduled, StoreError,
+    OUTBOX_LEASE,
 };
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sled::transaction::TransactionError;
 use sled::Transactional;
-
-pub(super) const LEDGER: &str = "ledger";
-pub(super) const OUTBOX: &str = "outbox";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct LedgerEntry {
-    state: Claim,
-    at: DateTime<Utc>,
-}
-
-/// Whether a ledger key (`team 0x00 subject 0x00 job 0x00 day`) is a digest's.
-fn is_digest(ledger_key: &[u8]) -> bool {
-    ledger_key.split(|b| *b == 0).nth(2) == Some(b"digest".as_slice())
-}
+use std::sync::PoisonError;
 
 impl Scheduled for SledStore {
     /// Whether a scheduled message was already claimed (whatever became of it).
@@ -73,6 +61,8 @@ impl Scheduled for SledStore {
     /// is skipped (counted and logged), so it never holds up the others; it stays in the
     /// outbox for an operator to look at.
     fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(u64, OutboxItem)>> {
+        let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
+        leases.retain(|_, until| *until > now);
         let mut due = Vec::new();
         for row in self.outbox.iter() {
             let (key, value) = row?;
@@ -80,14 +70,21 @@ impl Scheduled for SledStore {
             else {
                 continue;
             };
-            if item.not_before <= now {
-                due.push((id_of(&key), item));
+            let id = id_of(&key);
+            if item.not_before <= now && !leases.contains_key(&id) {
+                leases.insert(id, now + OUTBOX_LEASE);
+                due.push((id, item));
                 if due.len() == limit {
                     break;
                 }
             }
         }
         Ok(due)
+    }
+
+    fn release(&self, id: u64) -> Result<()> {
+        self.end_lease(id);
+        Ok(())
     }
 
     fn outbox_len(&self) -> usize {
@@ -126,6 +123,7 @@ impl Scheduled for SledStore {
             Ok(())
         });
         transaction_result(result)?;
+        self.end_lease(id);
         self.durable()
     }
 
@@ -135,6 +133,7 @@ impl Scheduled for SledStore {
     /// copy must not bring it back; and one dropped meanwhile stays dropped.
     fn reschedule(&self, id: u64, item: &OutboxItem) -> Result<()> {
         let key = id.to_be_bytes();
+        self.end_lease(id);
         loop {
             let Some(current) = self.outbox.get(key)? else {
                 return Ok(());
@@ -232,6 +231,11 @@ impl Scheduled for SledStore {
 }
 
 impl SledStore {
+    fn end_lease(&self, id: u64) {
+        let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
+        leases.remove(&id);
+    }
+
     /// Removes a user's scheduled messages and their ledger entries (for `forget`): the
     /// ledger keys and the outbox addresses carry the user's id. Returns how many rows.
     pub(super) fn forget_scheduled(&self, team: &TeamId, user: &str) -> Result<usize> {
@@ -263,21 +267,6 @@ impl SledStore {
         self.outbox.apply_batch(outbox)?;
         Ok(n)
     }
-}
-
-/// Whether an outbox value that doesn't decode as a message still names this team and
-/// channel in its envelope (`{"v":…,"d":{"team":…,"channel":…}}`).
-fn addressed_to(value: &[u8], team: &TeamId, channel: &str) -> bool {
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(value) else {
-        return false;
-    };
-    let field = |name: &str| {
-        json.get("d")
-            .and_then(|d| d.get(name))
-            .and_then(|v| v.as_str())
-    };
-    field("team").is_some_and(|t| t.eq_ignore_ascii_case(team.as_str()))
-        && field("channel").is_some_and(|c| c.eq_ignore_ascii_case(channel))
 }
 
 fn id_of(key: &[u8]) -> u64 {

@@ -17,32 +17,28 @@
 //! `people.rs` (export, forget), `ledger.rs` (ledger and outbox), `backup.rs`.
 
 pub mod backup;
-mod codec;
-pub use codec::CodecError;
+pub use super::rows::codec::CodecError;
+pub use super::rows::keys;
 mod digests;
 mod events;
 mod flusher;
 mod histories;
-pub mod keys;
 mod ledger;
 mod people;
 mod users;
-mod valid;
 
+use super::rows::valid::Checked;
+use super::rows::RowLog;
 use crate::domain::ids::Scope;
 use crate::store::{Durability, DurableFuture, Result, StoreError, StoreStats};
 use chrono::{DateTime, NaiveDate, Utc};
-use codec::encode;
 use flusher::Flusher;
 pub use flusher::{FlushError, FlushStats};
 use keys::KeyIds;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
-use valid::{decode_checked, Checked};
 
 /// sled's page cache. Its default (1 GiB) would let a big store grow the process far past a
 /// small VM's or a container's memory. 4 MiB still holds a team's working set (this week's
@@ -51,22 +47,14 @@ use valid::{decode_checked, Checked};
 /// summaries from a year-long store take ~10 % longer at 4 MiB than at 32 (BENCHMARKS.md).
 const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// One tree per kind of row. The names are part of the on-disk format.
-const USERS: &str = "users";
-const CHECKINS: &str = "checkins";
-const ONE_ON_ONES: &str = "one_on_ones";
-const WINS: &str = "wins";
-const FIRES: &str = "fires";
-const DIGESTS: &str = "digests";
-const SEEN_EVENTS: &str = "seen_events";
+/// One tree per kind of row (`store::rows`: the names are part of the on-disk format).
+use super::rows::{
+    encode_in, CHECKINS, DIGESTS, FIRES, LEDGER, ONE_ON_ONES, OUTBOX, SEEN_EVENTS, USERS, WINS,
+};
 /// The store's own bookkeeping: `id_base` (see `SledStore::new_id`). Not user data, so it is
 /// left out of backups (their header carries it) and of [`SledStore::raw_entries`].
 const META: &str = "meta";
 const ID_BASE: &[u8] = b"id_base";
-
-/// How many undecodable rows are logged as warnings, each once; past that (or the second
-/// time a row is met, every scheduler tick) they are logged at debug, and still counted.
-const WARN_ROWS: usize = 1024;
 
 pub struct SledStore {
     db: sled::Db,
@@ -83,10 +71,11 @@ pub struct SledStore {
     /// Added to sled's ids: a restore raises it past every id the backup's keys may end in,
     /// in one write (sled's own generator only moves one id at a time).
     id_base: AtomicU64,
-    /// Undecodable rows met so far, for `/metrics`.
-    undecodable: AtomicU64,
-    /// (tree, key) of the undecodable rows already warned about.
-    warned: Mutex<HashSet<(&'static str, Vec<u8>)>>,
+    /// Undecodable rows met so far, for `/metrics` and the log.
+    rows: RowLog,
+    /// Outbox ids handed out by `outbox_due`, and until when: one process, so memory is
+    /// enough (a restart forgets them together with the sender that held them).
+    leases: std::sync::Mutex<std::collections::HashMap<u64, DateTime<Utc>>>,
     flusher: Flusher,
 }
 
@@ -134,12 +123,12 @@ impl SledStore {
             fires: tree(FIRES)?,
             digests: tree(DIGESTS)?,
             seen_events: tree(SEEN_EVENTS)?,
-            ledger: tree(ledger::LEDGER)?,
-            outbox: tree(ledger::OUTBOX)?,
+            ledger: tree(LEDGER)?,
+            outbox: tree(OUTBOX)?,
             meta,
             id_base: AtomicU64::new(id_base),
-            undecodable: AtomicU64::new(0),
-            warned: Mutex::new(HashSet::new()),
+            rows: RowLog::default(),
+            leases: std::sync::Mutex::default(),
             db,
             flusher,
         })
@@ -190,33 +179,19 @@ impl SledStore {
         Ok(())
     }
 
-    /// Decodes and checks a stored value; one that fails is counted and logged by `key`
-    /// before the error returns, so callers that skip it need do nothing more.
+    /// Decodes and checks a stored value; one that fails is counted and logged by `key`.
     fn decode_row<T: DeserializeOwned + Checked>(
         &self,
         tree: &'static str,
         key: KeyIds<'_>,
         value: &[u8],
     ) -> Result<T> {
-        decode_checked(tree, value).map_err(|source| {
-            self.undecodable_row(tree, &key, &source);
-            StoreError::Codec { tree, source }
-        })
+        self.rows.decode_row(tree, key, value)
     }
 
-    /// Counts an undecodable row and logs it by its key's ids and what is wrong — never
-    /// the value. Warns once per row; a row met again (every tick) is logged at debug.
+    /// Counts an undecodable row and logs it by its key's ids — never the value.
     fn undecodable_row(&self, tree: &'static str, key: &KeyIds<'_>, why: &CodecError) {
-        self.undecodable.fetch_add(1, Ordering::Relaxed);
-        let first_time = {
-            let mut warned = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
-            warned.len() < WARN_ROWS && warned.insert((tree, key.bytes().to_vec()))
-        };
-        if first_time {
-            tracing::warn!(tree, key = %key, reason = %why, "a stored row does not decode; it is skipped, and only its owner's own requests fail");
-        } else {
-            tracing::debug!(tree, key = %key, reason = %why, "a stored row does not decode");
-        }
+        self.rows.undecodable_row(tree, key, why)
     }
 
     fn append<T: Serialize>(
@@ -268,7 +243,7 @@ impl Durability for SledStore {
         StoreStats {
             flushes,
             waits,
-            undecodable_rows: self.undecodable.load(Ordering::Relaxed),
+            undecodable_rows: self.rows.count(),
         }
     }
 
@@ -295,10 +270,6 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
-}
-
-fn encode_in<T: Serialize>(tree: &'static str, value: &T) -> Result<Vec<u8>> {
-    encode(value).map_err(|source| StoreError::Codec { tree, source })
 }
 
 fn open_error(dir: &Path, source: sled::Error) -> StoreError {

@@ -1,7 +1,7 @@
 //! Users' settings records in sled: one row per user, keyed `team 0x00 user 0x00`.
 
-use super::codec::CodecError;
 use super::keys::{self, KeyIds};
+use super::CodecError;
 use super::{encode_in, SledStore, USERS};
 use crate::domain::ids::Scope;
 use crate::domain::user::UserRecord;

@@ -7,8 +7,10 @@
 //! only rows a restore accepts. Reasons name fields, never their values.
 
 use super::codec::{decode, CodecError};
-use super::ledger::LedgerEntry;
-use super::{keys, CHECKINS, DIGESTS, FIRES, ONE_ON_ONES, SEEN_EVENTS, USERS, WINS};
+use super::{
+    keys, LedgerEntry, CHECKINS, DIGESTS, FIRES, LEDGER, ONE_ON_ONES, OUTBOX, SEEN_EVENTS, USERS,
+    WINS,
+};
 use crate::domain::checkin::{too_long, CheckIn, Fire, Win};
 use crate::domain::digest::Subscription;
 use crate::domain::ids::{ChannelId, UserId};
@@ -19,10 +21,10 @@ use serde::de::DeserializeOwned;
 
 /// sled's own tree. twohats never writes it, so nothing reads what it holds: it is copied
 /// as it is.
-pub(super) const SLED_DEFAULT: &str = "__sled__default";
+pub(in crate::store) const SLED_DEFAULT: &str = "__sled__default";
 
 /// A stored value's rules beyond its type.
-pub(super) trait Checked {
+pub trait Checked {
     /// What is wrong with it, if anything.
     fn problem(&self) -> Option<&'static str>;
 }
@@ -81,7 +83,7 @@ macro_rules! nothing_more {
 nothing_more!(OneOnOne, Fire, Subscription, LedgerEntry, OutboxItem);
 
 /// Decodes a stored value and applies its rules.
-pub(super) fn decode_checked<T: DeserializeOwned + Checked>(
+pub(in crate::store) fn decode_checked<T: DeserializeOwned + Checked>(
     tree: &str,
     bytes: &[u8],
 ) -> Result<T, CodecError> {
@@ -95,7 +97,7 @@ pub(super) fn decode_checked<T: DeserializeOwned + Checked>(
 /// Whether a row, key and value, is one this build could have written to `tree`: the key
 /// laid out as that tree's keys are, the value decoding into its record and passing its
 /// rules. Backup skips rows that fail, restore refuses them.
-pub(super) fn check_row(tree: &str, key: &[u8], value: &[u8]) -> Result<(), CodecError> {
+pub(in crate::store) fn check_row(tree: &str, key: &[u8], value: &[u8]) -> Result<(), CodecError> {
     /// A history key: the user prefix, then a big-endian instant and a unique id.
     const TIMED_TAIL: usize = 16;
     match tree {
@@ -136,7 +138,7 @@ pub(super) fn check_row(tree: &str, key: &[u8], value: &[u8]) -> Result<(), Code
                 Err(CodecError::Invalid("a seen event's time is not 8 bytes"))
             }
         }
-        super::ledger::LEDGER => {
+        LEDGER => {
             let (_, rest) = keys::split_team(key).ok_or(CodecError::Key("no team id"))?;
             let subject = rest.split(|b| *b == 0).next().unwrap_or_default();
             let subject = std::str::from_utf8(subject).unwrap_or_default();
@@ -145,7 +147,7 @@ pub(super) fn check_row(tree: &str, key: &[u8], value: &[u8]) -> Result<(), Code
             }
             decode_checked::<LedgerEntry>(tree, value).map(drop)
         }
-        super::ledger::OUTBOX => {
+        OUTBOX => {
             if key.len() != 8 {
                 return Err(CodecError::Key("an outbox key is an 8-byte id"));
             }
