@@ -15,6 +15,7 @@ use crate::domain::team::OneOnOne;
 use crate::domain::user::UserRecord;
 use crate::store::rows::codec::CodecError;
 use crate::store::rows::keys::{self, KeyIds};
+use crate::store::rows::rules::{leave_every_digest, needed_one_on_ones};
 use crate::store::rows::valid::Checked;
 use crate::store::rows::{
     addressed_to, encode_in, is_digest, LedgerEntry, CHECKINS, DIGESTS, FIRES, LEDGER, ONE_ON_ONES,
@@ -22,7 +23,7 @@ use crate::store::rows::{
 };
 use crate::store::{
     Claim, Decision, Digests, Events, Forgotten, Histories, LedgerKey, OutboxItem, People,
-    QueuedMessage, Result, Scheduled, StoreError, StoreExt, UserExport, Users, OUTBOX_LEASE,
+    QueuedMessage, Result, Scheduled, StoreError, UserExport, Users, OUTBOX_LEASE,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
@@ -342,23 +343,12 @@ impl Histories for PgStore {
         since: NaiveDate,
     ) -> Result<Vec<OneOnOne>> {
         let rows = self.with_prefix(ONE_ON_ONES, keys::user_prefix(scope), true)?;
-        let mut missing: Vec<&UserId> = people.iter().collect();
-        let mut found = Vec::new();
-        for (key, value) in &rows {
-            let Ok(entry) = self.decode_row::<OneOnOne>(ONE_ON_ONES, KeyIds::Prefixed(key), value)
-            else {
-                continue;
-            };
-            let was_missing = missing.len();
-            missing.retain(|id| **id != entry.with.id);
-            if entry.date >= since || missing.len() < was_missing {
-                found.push(entry);
-            } else if missing.is_empty() {
-                break;
-            }
-        }
-        found.reverse();
-        Ok(found)
+        let newest_first = rows.iter().map(|(key, value)| {
+            Ok(self
+                .decode_row::<OneOnOne>(ONE_ON_ONES, KeyIds::Prefixed(key), value)
+                .ok())
+        });
+        needed_one_on_ones(newest_first, people, since)
     }
 
     fn add_win(&self, scope: &Scope, win: &Win) -> Result<()> {
@@ -548,21 +538,7 @@ impl People for PgStore {
             rows: usize::try_from(rows).unwrap_or(usize::MAX),
             ..Forgotten::default()
         };
-        for sub in self.subscriptions(&scope.team)? {
-            let (removed, left) =
-                self.update_subscription(&scope.team, &sub.channel.id, |current| {
-                    Ok::<_, StoreError>(match current {
-                        Some(sub) if sub.owner == scope.user => (None, (1, 0)),
-                        Some(mut sub) if sub.members.contains(&scope.user) => {
-                            sub.members.retain(|m| *m != scope.user);
-                            (Some(sub), (0, 1))
-                        }
-                        other => (other, (0, 0)),
-                    })
-                })?;
-            gone.digests_removed += removed;
-            gone.digests_left += left;
-        }
+        (gone.digests_removed, gone.digests_left) = leave_every_digest(self, scope)?;
         Ok(gone)
     }
 }

@@ -5,11 +5,13 @@
 //! - [`keys`]: key layout (`team 0x00 user 0x00 …`, big-endian times and ids);
 //! - [`codec`]: the versioned JSON envelope of every value;
 //! - [`valid`]: what a row read back must satisfy beyond its shape;
+//! - [`rules`]: what a summary's 1:1 log holds and what `forget` does to digests, for both;
 //! - here: the tree (table) names, the ledger's entry, and [`RowLog`], which counts and logs
 //!   undecodable rows the same way for every adapter (by key ids, never values).
 
 pub mod codec;
 pub mod keys;
+pub mod rules;
 pub mod valid;
 
 use crate::domain::ids::TeamId;

@@ -7,6 +7,7 @@ use super::{date_key, SledStore, CHECKINS, FIRES, ONE_ON_ONES, WINS};
 use crate::domain::checkin::{CheckIn, Fire, Win};
 use crate::domain::ids::{Scope, UserId};
 use crate::domain::team::OneOnOne;
+use crate::store::rows::rules::needed_one_on_ones;
 use crate::store::{Histories, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -60,25 +61,17 @@ impl Histories for SledStore {
         people: &[UserId],
         since: NaiveDate,
     ) -> Result<Vec<OneOnOne>> {
-        let mut missing: Vec<&UserId> = people.iter().collect();
-        let mut found = Vec::new();
-        for row in self.one_on_ones.scan_prefix(keys::user_prefix(scope)).rev() {
-            let (key, value) = row?;
-            let Ok(entry) =
-                self.decode_row::<OneOnOne>(ONE_ON_ONES, KeyIds::Prefixed(&key), &value)
-            else {
-                continue;
-            };
-            let was_missing = missing.len();
-            missing.retain(|id| **id != entry.with.id);
-            if entry.date >= since || missing.len() < was_missing {
-                found.push(entry);
-            } else if missing.is_empty() {
-                break;
-            }
-        }
-        found.reverse();
-        Ok(found)
+        let newest_first = self
+            .one_on_ones
+            .scan_prefix(keys::user_prefix(scope))
+            .rev()
+            .map(|row| {
+                let (key, value) = row?;
+                Ok(self
+                    .decode_row::<OneOnOne>(ONE_ON_ONES, KeyIds::Prefixed(&key), &value)
+                    .ok())
+            });
+        needed_one_on_ones(newest_first, people, since)
     }
 
     fn add_win(&self, scope: &Scope, win: &Win) -> Result<()> {

@@ -4,7 +4,8 @@
 use super::keys;
 use super::{SledStore, CHECKINS, FIRES, ONE_ON_ONES, WINS};
 use crate::domain::ids::Scope;
-use crate::store::{Digests, Forgotten, People, Result, StoreError, StoreExt, UserExport, Users};
+use crate::store::rows::rules::leave_every_digest;
+use crate::store::{Digests, Forgotten, People, Result, UserExport, Users};
 use chrono::{DateTime, Utc};
 
 impl People for SledStore {
@@ -47,21 +48,7 @@ impl People for SledStore {
             gone.rows += 1;
         }
         gone.rows += self.forget_scheduled(&scope.team, scope.user.as_str())?;
-        for sub in self.subscriptions(&scope.team)? {
-            let (removed, left) =
-                self.update_subscription(&scope.team, &sub.channel.id, |current| {
-                    Ok::<_, StoreError>(match current {
-                        Some(sub) if sub.owner == scope.user => (None, (1, 0)),
-                        Some(mut sub) if sub.members.contains(&scope.user) => {
-                            sub.members.retain(|m| *m != scope.user);
-                            (Some(sub), (0, 1))
-                        }
-                        other => (other, (0, 0)),
-                    })
-                })?;
-            gone.digests_removed += removed;
-            gone.digests_left += left;
-        }
+        (gone.digests_removed, gone.digests_left) = leave_every_digest(self, scope)?;
         Ok(gone)
     }
 }
