@@ -83,6 +83,11 @@ impl App {
         self
     }
 
+    /// Whether this workspace has GitHub on (a token): forms show the GitHub fields only then.
+    pub fn github_on(&self) -> bool {
+        self.github.is_some()
+    }
+
     pub(super) fn github_command(
         &self,
         actor: &Actor,

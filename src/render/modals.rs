@@ -29,6 +29,8 @@ pub mod field {
     pub const TZ: &str = "tz";
     pub const CHECKIN_SCHEDULE: &str = "checkin_schedule";
     pub const SUMMARY_SCHEDULE: &str = "summary_schedule";
+    pub const GITHUB_LOGIN: &str = "github_login";
+    pub const CORE_REPOS: &str = "core_repos";
     pub const VALUE: &str = "value";
 }
 
@@ -182,8 +184,9 @@ pub fn one_on_one_modal(with: Option<&str>, today: chrono::NaiveDate) -> Value {
     )
 }
 
-/// The settings modal: target, time zone, the two schedules.
-pub fn settings_modal(record: &UserRecord, tz: chrono_tz::Tz) -> Value {
+/// The settings modal: target, time zone, the two schedules, and, when the workspace has
+/// GitHub on (`github`), the linked login and the core repositories.
+pub fn settings_modal(record: &UserRecord, tz: chrono_tz::Tz, github: bool) -> Value {
     let schedule_text = |job: JobKind| match record.schedule(job) {
         JobSchedule::Off => "off".to_string(),
         other => other
@@ -192,40 +195,62 @@ pub fn settings_modal(record: &UserRecord, tz: chrono_tz::Tz) -> Value {
             .unwrap_or_default(),
     };
     let text_input = |initial: String, placeholder: &str| json!({"type": "plain_text_input", "action_id": field::VALUE, "initial_value": initial, "placeholder": plain(placeholder)});
-    modal(
-        SETTINGS_CALLBACK,
-        "Settings",
-        "Save",
-        vec![
-            input(
-                field::TARGET,
-                "Your target engineering share",
-                percent_select("Target", Some(record.target_pct)),
-                false,
+    let mut blocks = vec![
+        input(
+            field::TARGET,
+            "Your target engineering share",
+            percent_select("Target", Some(record.target_pct)),
+            false,
+        ),
+        input(
+            field::TZ,
+            "Time zone (IANA, e.g. Europe/Berlin)",
+            text_input(tz.name().to_string(), "Europe/Berlin"),
+            false,
+        ),
+        input(
+            field::CHECKIN_SCHEDULE,
+            "Check-in prompt",
+            text_input(
+                schedule_text(JobKind::Checkin),
+                "fri 15:30, weekdays 17:00, 0 16 * * 5 or off",
             ),
-            input(
-                field::TZ,
-                "Time zone (IANA, e.g. Europe/Berlin)",
-                text_input(tz.name().to_string(), "Europe/Berlin"),
-                false,
+            false,
+        ),
+        input(
+            field::SUMMARY_SCHEDULE,
+            "Weekly summary",
+            text_input(schedule_text(JobKind::Summary), "fri 16:00, or off"),
+            false,
+        ),
+    ];
+    if github {
+        // Optional text inputs; an empty one has no `initial_value` at all.
+        let optional_text = |initial: String, placeholder: &str| {
+            let mut element = json!({"type": "plain_text_input", "action_id": field::VALUE, "placeholder": plain(placeholder)});
+            if !initial.is_empty() {
+                element["initial_value"] = json!(initial);
+            }
+            element
+        };
+        let link = record.github.as_ref();
+        blocks.push(input(
+            field::GITHUB_LOGIN,
+            "GitHub login (empty to unlink)",
+            optional_text(link.map(|g| g.login.clone()).unwrap_or_default(), "octocat"),
+            true,
+        ));
+        blocks.push(input(
+            field::CORE_REPOS,
+            "Core repositories (owner/repo, separated by spaces or commas)",
+            optional_text(
+                link.map(|g| g.core.join(" ")).unwrap_or_default(),
+                "acme/payments acme/ledger",
             ),
-            input(
-                field::CHECKIN_SCHEDULE,
-                "Check-in prompt",
-                text_input(
-                    schedule_text(JobKind::Checkin),
-                    "fri 15:30, weekdays 17:00, 0 16 * * 5 or off",
-                ),
-                false,
-            ),
-            input(
-                field::SUMMARY_SCHEDULE,
-                "Weekly summary",
-                text_input(schedule_text(JobKind::Summary), "fri 16:00, or off"),
-                false,
-            ),
-        ],
-    )
+            true,
+        ));
+    }
+    modal(SETTINGS_CALLBACK, "Settings", "Save", blocks)
 }
 
 /// The App Home tab: quick actions, then the dashboard.

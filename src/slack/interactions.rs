@@ -5,8 +5,8 @@
 //! `response_action: errors` on the field at fault, so nothing half-valid is stored.
 
 use super::bot::{actor, ephemeral_reply, Ack, RequestError, SlackBot};
-use crate::app::Reply;
-use crate::command::{Command, QuickCheckin};
+use crate::app::{GithubView, Reply};
+use crate::command::{Command, GithubCommand, QuickCheckin};
 use crate::domain::checkin::{EngKind, FireKind};
 use crate::domain::ids::{Person, UserId};
 use crate::domain::job::JobKind;
@@ -73,7 +73,9 @@ pub async fn handle(bot: &Arc<SlackBot>, payload: Value) -> Result<Ack, RequestE
                             move |bot| {
                                 bot.app
                                     .settings(&actor, bot.clock.now())
-                                    .map(|(record, tz)| settings_modal(&record, tz))
+                                    .map(|(record, tz)| {
+                                        settings_modal(&record, tz, bot.app.github_on())
+                                    })
                             }
                         })
                         .await
@@ -337,8 +339,85 @@ async fn submit_settings(bot: &Arc<SlackBot>, actor: &crate::app::Actor, form: &
             },
         }
     }
+    // The GitHub fields are only in the form when the workspace has GitHub on; absent, they
+    // change nothing (an empty one is present and means "none").
+    let has = |block: &str| form.0.contains_key(block);
+    let login = if has(field::GITHUB_LOGIN) {
+        match form.text(field::GITHUB_LOGIN) {
+            None => Some(None),
+            // The same parser as `/tlm github <login>`, so the same checks and words.
+            Some(text) => match crate::command::parse(&format!("github {text}")) {
+                Ok(Command::Github(GithubCommand::Link(login))) => Some(Some(login)),
+                Ok(Command::Github(GithubCommand::Unlink)) => Some(None),
+                Ok(_) => {
+                    problems.push((
+                        field::GITHUB_LOGIN,
+                        "Write just your GitHub login, e.g. `octocat`, or leave it empty."
+                            .to_string(),
+                    ));
+                    None
+                }
+                Err(e) => {
+                    problems.push((field::GITHUB_LOGIN, crate::render::text::plain(&e.message)));
+                    None
+                }
+            },
+        }
+    } else {
+        None
+    };
+    let core = if has(field::CORE_REPOS) {
+        let text = form
+            .text(field::CORE_REPOS)
+            .unwrap_or_default()
+            .replace(',', " ");
+        if text.trim().is_empty() {
+            Some(Vec::new())
+        } else {
+            match crate::command::parse(&format!("github core {text}")) {
+                Ok(Command::Github(GithubCommand::CoreAdd(repos))) => Some(repos),
+                Ok(_) => {
+                    problems.push((
+                        field::CORE_REPOS,
+                        "Name the repositories as `owner/repo`, e.g. `acme/payments`.".to_string(),
+                    ));
+                    None
+                }
+                Err(e) => {
+                    problems.push((field::CORE_REPOS, crate::render::text::plain(&e.message)));
+                    None
+                }
+            }
+        }
+    } else {
+        None
+    };
+    // Core repositories belong to a login: none typed, none can be marked.
+    if matches!((&login, &core), (Some(None), Some(repos)) if !repos.is_empty()) {
+        problems.push((
+            field::CORE_REPOS,
+            "Core repositories need a GitHub login above.".to_string(),
+        ));
+    }
     if !problems.is_empty() {
         return errors(&problems);
+    }
+    // The login first: it is the one GitHub can refuse, and then nothing else is stored.
+    if let Some(login) = login {
+        let linked = current_github(bot, actor).await.map(|g| g.login);
+        let command = match (login, linked) {
+            (None, Some(_)) => Some(GithubCommand::Unlink),
+            (Some(login), linked) if linked.as_deref() != Some(login.as_str()) => {
+                Some(GithubCommand::Link(login))
+            }
+            _ => None,
+        };
+        if let Some(command) = command {
+            let reply = run(bot, actor, Command::Github(command)).await;
+            if matches!(reply, Reply::Invalid { .. } | Reply::Failed) {
+                return ack_for(reply, field::GITHUB_LOGIN);
+            }
+        }
     }
     let mut commands = vec![];
     commands.extend(target.map(Command::Target));
@@ -354,5 +433,46 @@ async fn submit_settings(bot: &Arc<SlackBot>, actor: &crate::app::Actor, form: &
             return ack_for(reply, field::TARGET);
         }
     }
+    // The core list becomes exactly what was typed: unmark the ones left out, mark the new.
+    if let Some(wanted) = core {
+        let current = current_github(bot, actor)
+            .await
+            .map(|g| g.core)
+            .unwrap_or_default();
+        let remove: Vec<String> = current
+            .iter()
+            .filter(|c| !wanted.contains(c))
+            .cloned()
+            .collect();
+        let add: Vec<String> = wanted
+            .iter()
+            .filter(|w| !current.contains(w))
+            .cloned()
+            .collect();
+        let mut commands = vec![];
+        if !remove.is_empty() {
+            commands.push(GithubCommand::CoreRemove(remove));
+        }
+        if !add.is_empty() {
+            commands.push(GithubCommand::CoreAdd(add));
+        }
+        for command in commands {
+            let reply = run(bot, actor, Command::Github(command)).await;
+            if matches!(reply, Reply::Invalid { .. } | Reply::Failed) {
+                return ack_for(reply, field::CORE_REPOS);
+            }
+        }
+    }
     Ack::Empty
+}
+
+/// The actor's GitHub link as stored, through `/tlm github`'s own read.
+async fn current_github(
+    bot: &Arc<SlackBot>,
+    actor: &crate::app::Actor,
+) -> Option<crate::domain::github::GithubLink> {
+    match run(bot, actor, Command::Github(GithubCommand::Show)).await {
+        Reply::Github(GithubView::Shown(link)) => link.map(|g| *g),
+        _ => None,
+    }
 }

@@ -198,4 +198,8 @@ async fn buttons_open_modals_and_snooze() {
     let opened = served.calls("/api/views.open", 2).await;
     let view: Value = serde_json::from_slice(&opened[1].body).unwrap();
     assert_eq!(view["view"]["callback_id"], "twohats.settings");
+    assert!(
+        !view.to_string().contains("github_login"),
+        "no GitHub fields without a GitHub token: {view}"
+    );
 }

@@ -125,7 +125,7 @@ fn modals_fit_slacks_limits() {
                 chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
             ),
         ),
-        ("settings", settings_modal(&record, chrono_tz::UTC)),
+        ("settings", settings_modal(&record, chrono_tz::UTC, true)),
     ] {
         check_blocks(what, view["blocks"].as_array().unwrap(), 100);
         assert!(
