@@ -35,7 +35,7 @@ use std::time::Instant;
 use twohats::app::App;
 use twohats::domain::checkin::{CheckIn, EngKind, Fire, FireKind, Win};
 use twohats::domain::ids::{Person, Scope, TeamId, UserId};
-use twohats::domain::team::{OneOnOne, Report};
+use twohats::domain::team::{OneOnOne, OneOnOneSource, Report};
 use twohats::domain::user::{CriticalPath, UserRecord};
 use twohats::store::prelude::*;
 use twohats::store::{SledStore, StoreError};
@@ -242,6 +242,7 @@ fn populate_user(store: &SledStore, n: usize) -> Result<(), StoreError> {
                         with: report.person.clone(),
                         date: held,
                         at: at_local(held, tz, 17 * 60 + rng.between(0, 120)),
+                        source: OneOnOneSource::ByHand,
                     },
                 )?;
             }

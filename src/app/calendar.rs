@@ -12,7 +12,7 @@ use crate::domain::calendar::{
 };
 use crate::domain::ids::{Person, Scope};
 use crate::domain::job::JobKind;
-use crate::domain::team::OneOnOne;
+use crate::domain::team::{OneOnOne, OneOnOneSource};
 use crate::domain::week::{local_date, IsoWeek};
 use crate::fetch::{self, FetchPolicy, Fetched};
 use crate::store::StoreExt;
@@ -253,6 +253,7 @@ impl App {
                     with,
                     date,
                     at: now,
+                    source: OneOnOneSource::Calendar,
                 },
             )?;
         }

@@ -240,6 +240,7 @@ impl App {
             with: with.clone(),
             date,
             at: now,
+            source: crate::domain::team::OneOnOneSource::ByHand,
         };
         self.store.add_one_on_one(&actor.scope, &entry)?;
         let next_due = record

@@ -7,7 +7,9 @@ use crate::domain::balance::{
 use crate::domain::checkin::{CheckIn, EngKind, Fire, FireKind, Win};
 use crate::domain::github::{self, GithubLine};
 use crate::domain::nudge::{evaluate, Nudge, NudgeInputs, MAX_SHOWN};
-use crate::domain::team::{last_met_by, report_statuses, OneOnOne, ReportStatus};
+use crate::domain::team::{
+    distinct_one_on_ones, last_met_by, report_statuses, OneOnOne, ReportStatus,
+};
 use crate::domain::user::{CriticalPath, Pause, UserRecord};
 use crate::domain::week::{local_date, IsoWeek};
 use chrono::{DateTime, Utc};
@@ -88,11 +90,9 @@ pub fn compose(inp: &SummaryInputs<'_>) -> Summary {
         }
     }
 
-    let one_on_ones_this_week = inp
-        .one_on_ones
-        .iter()
-        .filter(|o| week.contains(o.date))
-        .count();
+    // One per report per day: a day logged by hand and by the calendar is one 1:1.
+    let one_on_ones_this_week =
+        distinct_one_on_ones(inp.one_on_ones.iter().filter(|o| week.contains(o.date)));
     let mut nudges = evaluate(&NudgeInputs {
         now: inp.now,
         today,

@@ -5,7 +5,7 @@ use crate::domain::balance::sparkline;
 use crate::domain::digest::{Digest, AGGREGATE_ROUNDING, MIN_MEMBERS_FOR_AGGREGATES, WINS_DAYS};
 use crate::domain::job::JobKind;
 use crate::domain::summary::Summary;
-use crate::domain::team::ReportStatus;
+use crate::domain::team::{OneOnOneSource, ReportStatus};
 use crate::domain::user::JobSchedule;
 use crate::domain::week::short_date;
 use crate::view::Home;
@@ -108,8 +108,12 @@ fn balance_phrase(s: &Summary) -> String {
 pub fn report_line(r: &ReportStatus) -> String {
     let last = match r.last {
         Some(date) => format!(
-            "last 1:1 {} ({} {} ago)",
+            "last 1:1 {} ({}{} {} ago)",
             short_date(date),
+            match r.last_source {
+                OneOnOneSource::Calendar => "from your calendar, ",
+                OneOnOneSource::ByHand => "",
+            },
             r.days_since,
             days_word(r.days_since)
         ),

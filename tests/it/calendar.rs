@@ -8,6 +8,7 @@ use chrono::{Duration, TimeZone, Utc};
 use twohats::app::{Refreshed, Reply};
 use twohats::domain::calendar::CalendarReply;
 use twohats::domain::nudge::{Nudge, NudgeKind};
+use twohats::domain::team::OneOnOneSource;
 use twohats::fetch::{fetch, FetchError, FetchPolicy, Fetched};
 use twohats::store::prelude::*;
 use wiremock::matchers::{header, method, path};
@@ -303,11 +304,51 @@ async fn confirm_a_series_then_the_summary_shows_the_1on1s_logged_and_no_1on1_nu
         bob.last,
         Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap())
     );
-    // Hand logging still works.
+    let text =
+        twohats::render::text::to_text(&twohats::render::summary::summary_doc(&t.summary("alice")));
+    assert!(
+        text.contains("last 1:1 Tue 24 Nov (from your calendar, 3 days ago)"),
+        "{text}"
+    );
+    // Hand logging still works: the 24th again (the day the calendar logged) and today.
+    assert!(matches!(
+        t.run("alice", "1on1 @bob 2026-11-24"),
+        Reply::OneOnOneLogged { .. }
+    ));
+    let summary = t.summary("alice");
+    assert_eq!(
+        summary.one_on_ones_this_week, 1,
+        "one 1:1 on the 24th, not two"
+    );
+    let bob = summary
+        .reports
+        .iter()
+        .find(|r| r.person.id.as_str() == "UBOB")
+        .unwrap();
+    assert_eq!(bob.last_source, OneOnOneSource::ByHand);
     assert!(matches!(
         t.run("alice", "1on1 @bob"),
         Reply::OneOnOneLogged { .. }
     ));
+    let d = |day| chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+    let mut sources: Vec<_> = t
+        .store
+        .one_on_ones_for(&scope("alice"), &[], d(1))
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.date, o.source))
+        .collect();
+    sources.sort_by_key(|(date, source)| (*date, source.is_by_hand()));
+    assert_eq!(
+        sources,
+        vec![
+            (d(18), OneOnOneSource::Calendar),
+            (d(24), OneOnOneSource::Calendar),
+            (d(24), OneOnOneSource::ByHand),
+            (d(27), OneOnOneSource::ByHand),
+        ]
+    );
+    assert_eq!(t.summary("alice").one_on_ones_this_week, 2);
 
     // A refresh an hour later logs nothing twice.
     t.advance(Duration::hours(1));
@@ -506,7 +547,7 @@ async fn the_console_reads_a_fixture_feed() {
         "{out}"
     );
     assert!(
-        out.contains("@bob — last 1:1 Tue 24 Nov (3 days ago)"),
+        out.contains("@bob — last 1:1 Tue 24 Nov (from your calendar, 3 days ago)"),
         "{out}"
     );
     assert!(out.contains("Paused through Fri 4 Dec"), "{out}");

@@ -29,7 +29,7 @@ use twohats::domain::doc::{Button, Doc, Element};
 use twohats::domain::ids::{ChannelId, ChannelRef, Person, Scope, TeamId, UserId};
 use twohats::domain::nudge::NudgeKind;
 use twohats::domain::schedule::ScheduleSpec;
-use twohats::domain::team::{OneOnOne, Report};
+use twohats::domain::team::{OneOnOne, OneOnOneSource, Report};
 use twohats::domain::user::{CriticalPath, JobSchedule, Pause, TeamSizeNudged, UserRecord};
 use twohats::domain::week::IsoWeek;
 use twohats::store::prelude::*;
@@ -338,6 +338,7 @@ fn one_on_one_labelled() -> OneOnOne {
         },
         date: date(2026, 11, 20),
         at: utc(11, 27, 16, 5),
+        source: OneOnOneSource::ByHand,
     }
 }
 
@@ -352,6 +353,24 @@ fn one_on_one_bare() -> OneOnOne {
         },
         date: date(2026, 11, 21),
         at: utc(11, 21, 15, 0),
+        source: OneOnOneSource::ByHand,
+    }
+}
+
+const ONE_ON_ONE_FROM_CALENDAR: &str = concat!(
+    r#"{"with":{"id":"UBOB","label":"bob"},"date":"2026-11-24","#,
+    r#""at":"2026-11-25T06:00:00Z","source":"calendar"}"#,
+);
+
+fn one_on_one_from_calendar() -> OneOnOne {
+    OneOnOne {
+        with: Person {
+            id: user("UBOB"),
+            label: Some("bob".into()),
+        },
+        date: date(2026, 11, 24),
+        at: utc(11, 25, 6, 0),
+        source: OneOnOneSource::Calendar,
     }
 }
 
@@ -617,6 +636,19 @@ fn fires_of_both_kinds() {
 fn one_on_ones_with_and_without_a_label() {
     golden(ONE_ON_ONE_LABELLED, &one_on_one_labelled());
     golden(ONE_ON_ONE_BARE, &one_on_one_bare());
+}
+
+#[test]
+fn a_calendar_logged_one_on_one_names_its_source_and_a_hand_logged_one_does_not() {
+    golden(ONE_ON_ONE_FROM_CALENDAR, &one_on_one_from_calendar());
+    // A source spelled out as by hand reads back the same as one left out.
+    decodes(
+        &ONE_ON_ONE_BARE.replace(
+            r#""at":"2026-11-21T15:00:00Z""#,
+            r#""at":"2026-11-21T15:00:00Z","source":"by_hand""#,
+        ),
+        &one_on_one_bare(),
+    );
 }
 
 #[test]

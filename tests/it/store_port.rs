@@ -22,7 +22,7 @@ use twohats::domain::checkin::{CheckIn, EngKind, Fire, FireKind, Win};
 use twohats::domain::digest::Subscription;
 use twohats::domain::doc::{Button, Doc, Element};
 use twohats::domain::ids::{ChannelId, ChannelRef, Person, Scope, TeamId, UserId};
-use twohats::domain::team::{OneOnOne, Report};
+use twohats::domain::team::{OneOnOne, OneOnOneSource, Report};
 use twohats::domain::user::{Pause, UserRecord};
 use twohats::store::prelude::*;
 use twohats::store::{Claim, LedgerKey, OutboxItem, PgStore, SledStore, StoreError, OUTBOX_LEASE};
@@ -215,6 +215,7 @@ fn one_on_one(with: &str, day: NaiveDate, logged: DateTime<Utc>) -> OneOnOne {
         with: person(with),
         date: day,
         at: logged,
+        source: OneOnOneSource::ByHand,
     }
 }
 

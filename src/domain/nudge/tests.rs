@@ -43,6 +43,7 @@ fn status(id: &str, days_since: i64, cadence: u32) -> ReportStatus {
         person: person(id),
         cadence_days: cadence,
         last: Some(today() - Duration::days(days_since)),
+        last_source: crate::domain::team::OneOnOneSource::ByHand,
         days_since,
         overdue: days_since > i64::from(cadence),
     }
