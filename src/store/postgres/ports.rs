@@ -15,7 +15,7 @@ use crate::domain::team::OneOnOne;
 use crate::domain::user::UserRecord;
 use crate::store::rows::codec::CodecError;
 use crate::store::rows::keys::{self, KeyIds};
-use crate::store::rows::rules::{leave_every_digest, needed_one_on_ones};
+use crate::store::rows::rules::{self, leave_every_digest, needed_one_on_ones};
 use crate::store::rows::valid::Checked;
 use crate::store::rows::{
     addressed_to, encode_in, is_digest, LedgerEntry, CHECKINS, DIGESTS, FIRES, LEDGER, ONE_ON_ONES,
@@ -472,23 +472,7 @@ impl Events for PgStore {
 
 impl People for PgStore {
     fn export_user(&self, scope: &Scope) -> Result<UserExport> {
-        let all = DateTime::<Utc>::UNIX_EPOCH;
-        let subs = self.subscriptions(&scope.team)?;
-        Ok(UserExport {
-            team_id: scope.team.clone(),
-            user_id: scope.user.clone(),
-            settings: self.user(scope)?,
-            checkins: self.since(CHECKINS, scope, all)?,
-            one_on_ones: self.since(ONE_ON_ONES, scope, all)?,
-            wins: self.since(WINS, scope, all)?,
-            fires: self.since(FIRES, scope, all)?,
-            digests_joined: subs
-                .iter()
-                .filter(|s| s.members.contains(&scope.user))
-                .map(|s| s.channel.id.clone())
-                .collect(),
-            digests_owned: subs.into_iter().filter(|s| s.owner == scope.user).collect(),
-        })
+        rules::export_user(self, scope)
     }
 
     /// Deletes the user's record, history, ledger entries and scheduled messages in one
@@ -566,12 +550,7 @@ impl Scheduled for PgStore {
         message: Option<&OutboxItem>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let state = if message.is_some() {
-            Claim::Pending
-        } else {
-            Claim::Skipped
-        };
-        let entry = encode_in(LEDGER, &LedgerEntry { state, at: now })?;
+        let entry = encode_in(LEDGER, &LedgerEntry::claimed(message.is_some(), now))?;
         let queued = match message {
             Some(item) => Some((encode_in(OUTBOX, item)?, item.not_before.timestamp_millis())),
             None => None,

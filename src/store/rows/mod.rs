@@ -65,6 +65,19 @@ pub struct LedgerEntry {
     pub at: DateTime<Utc>,
 }
 
+impl LedgerEntry {
+    /// A new claim at `at`: pending delivery when a message is queued with it, else skipped
+    /// (a paused user's fire, claimed so it is not looked at again).
+    pub fn claimed(queued: bool, at: DateTime<Utc>) -> Self {
+        let state = if queued {
+            Claim::Pending
+        } else {
+            Claim::Skipped
+        };
+        Self { state, at }
+    }
+}
+
 /// Whether a ledger key (`team 0x00 subject 0x00 job 0x00 day`) is a digest's.
 pub fn is_digest(ledger_key: &[u8]) -> bool {
     ledger_key.split(|b| *b == 0).nth(2) == Some(b"digest".as_slice())

@@ -1,11 +1,11 @@
 //! Rules over rows that every adapter applies the same way, whatever it reads them with: so
-//! sled and PostgreSQL can't drift apart on what a summary's 1:1 log holds or on what
-//! `forget` does to digests.
+//! sled and PostgreSQL can't drift apart on what a summary's 1:1 log holds, on what `export`
+//! hands over, or on what `forget` does to digests.
 
 use crate::domain::ids::{Scope, UserId};
 use crate::domain::team::OneOnOne;
-use crate::store::{Digests, Result, StoreError, StoreExt, Users};
-use chrono::NaiveDate;
+use crate::store::{Digests, Histories, Result, StoreError, StoreExt, UserExport, Users};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// The 1:1 log a summary needs, from a user's 1:1s newest first (`Ok(None)`: a row that
 /// doesn't decode, already counted and logged by the adapter, is passed over): everything on
@@ -56,4 +56,29 @@ pub fn leave_every_digest<S: Users + Digests + ?Sized>(
         left += quit;
     }
     Ok((removed, left))
+}
+
+/// Everything one user owns, as `/tlm export` hands it over, read through the port: their
+/// record, every history row, the digests they subscribed and the ones they joined.
+pub fn export_user<S: Users + Histories + Digests + ?Sized>(
+    store: &S,
+    scope: &Scope,
+) -> Result<UserExport> {
+    let all = DateTime::<Utc>::UNIX_EPOCH;
+    let subs = store.subscriptions(&scope.team)?;
+    Ok(UserExport {
+        team_id: scope.team.clone(),
+        user_id: scope.user.clone(),
+        settings: store.user(scope)?,
+        checkins: store.checkins_since(scope, all)?,
+        one_on_ones: store.one_on_ones_for(scope, &[], NaiveDate::MIN)?,
+        wins: store.wins_since(scope, all)?,
+        fires: store.fires_since(scope, all)?,
+        digests_joined: subs
+            .iter()
+            .filter(|s| s.members.contains(&scope.user))
+            .map(|s| s.channel.id.clone())
+            .collect(),
+        digests_owned: subs.into_iter().filter(|s| s.owner == scope.user).collect(),
+    })
 }

@@ -34,12 +34,7 @@ impl Scheduled for SledStore {
         message: Option<&OutboxItem>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let state = if message.is_some() {
-            Claim::Pending
-        } else {
-            Claim::Skipped
-        };
-        let entry = encode_in(LEDGER, &LedgerEntry { state, at: now })?;
+        let entry = encode_in(LEDGER, &LedgerEntry::claimed(message.is_some(), now))?;
         let queued = match message {
             Some(item) => Some((self.new_id()?.to_be_bytes(), encode_in(OUTBOX, item)?)),
             None => None,

@@ -2,31 +2,14 @@
 //! their scheduled messages and digest subscriptions.
 
 use super::keys;
-use super::{SledStore, CHECKINS, FIRES, ONE_ON_ONES, WINS};
+use super::SledStore;
 use crate::domain::ids::Scope;
-use crate::store::rows::rules::leave_every_digest;
-use crate::store::{Digests, Forgotten, People, Result, UserExport, Users};
-use chrono::{DateTime, Utc};
+use crate::store::rows::rules::{self, leave_every_digest};
+use crate::store::{Forgotten, People, Result, UserExport};
 
 impl People for SledStore {
     fn export_user(&self, scope: &Scope) -> Result<UserExport> {
-        let all = DateTime::<Utc>::UNIX_EPOCH;
-        let subs = self.subscriptions(&scope.team)?;
-        Ok(UserExport {
-            team_id: scope.team.clone(),
-            user_id: scope.user.clone(),
-            settings: self.user(scope)?,
-            checkins: self.since(&self.checkins, CHECKINS, scope, all)?,
-            one_on_ones: self.since(&self.one_on_ones, ONE_ON_ONES, scope, all)?,
-            wins: self.since(&self.wins, WINS, scope, all)?,
-            fires: self.since(&self.fires, FIRES, scope, all)?,
-            digests_joined: subs
-                .iter()
-                .filter(|s| s.members.contains(&scope.user))
-                .map(|s| s.channel.id.clone())
-                .collect(),
-            digests_owned: subs.into_iter().filter(|s| s.owner == scope.user).collect(),
-        })
+        rules::export_user(self, scope)
     }
 
     /// Deletes everything the user owns: their record, every history row, their scheduled
