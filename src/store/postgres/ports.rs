@@ -31,9 +31,25 @@ use serde::Serialize;
 
 type Rows = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// A local date as a key instant: its midnight in UTC (as sled keys it).
-fn date_key(date: NaiveDate) -> DateTime<Utc> {
-    date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+/// Takes a message out of the outbox and records in the ledger how it ended, inside `tx`:
+/// what `settle` does, and what dropping a queued digest does.
+async fn unqueue(
+    tx: &tokio_postgres::Transaction<'_>,
+    key: &[u8],
+    ledger_key: &[u8],
+    entry: &[u8],
+) -> Result<()> {
+    tx.execute("DELETE FROM outbox WHERE key = $1", &[&key])
+        .await
+        .map_err(pg)?;
+    tx.execute(
+        "INSERT INTO ledger (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[&ledger_key, &entry],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
 }
 
 impl PgStore {
@@ -333,7 +349,12 @@ impl Histories for PgStore {
     }
 
     fn add_one_on_one(&self, scope: &Scope, one_on_one: &OneOnOne) -> Result<()> {
-        self.append(ONE_ON_ONES, scope, date_key(one_on_one.date), one_on_one)
+        self.append(
+            ONE_ON_ONES,
+            scope,
+            keys::date_key(one_on_one.date),
+            one_on_one,
+        )
     }
 
     fn one_on_ones_for(
@@ -691,16 +712,7 @@ impl Scheduled for PgStore {
         let ledger_key = item.ledger_key.clone();
         self.call(move |mut c| async move {
             let tx = c.transaction().await.map_err(pg)?;
-            tx.execute("DELETE FROM outbox WHERE key = $1", &[&key])
-                .await
-                .map_err(pg)?;
-            tx.execute(
-                "INSERT INTO ledger (key, value) VALUES ($1, $2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                &[&ledger_key, &entry],
-            )
-            .await
-            .map_err(pg)?;
+            unqueue(&tx, &key, &ledger_key, &entry).await?;
             tx.commit().await.map_err(pg)?;
             Ok(())
         })
@@ -802,18 +814,7 @@ impl Scheduled for PgStore {
                     .await
                     .map_err(pg)?;
                 }
-                None => {
-                    tx.execute("DELETE FROM outbox WHERE key = $1", &[&key])
-                        .await
-                        .map_err(pg)?;
-                    tx.execute(
-                        "INSERT INTO ledger (key, value) VALUES ($1, $2)
-                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        &[&ledger_key, &skipped],
-                    )
-                    .await
-                    .map_err(pg)?;
-                }
+                None => unqueue(&tx, &key, &ledger_key, &skipped).await?,
             }
             tx.commit().await.map_err(pg)?;
             Ok(true)

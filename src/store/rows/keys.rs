@@ -134,6 +134,12 @@ pub fn upper_bound(scope: &Scope) -> Vec<u8> {
     key
 }
 
+/// The instant a 1:1 is keyed by: its day's midnight in UTC, so a back-dated one sorts into
+/// place among the others. Only the order matters.
+pub fn date_key(date: chrono::NaiveDate) -> DateTime<Utc> {
+    date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

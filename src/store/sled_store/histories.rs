@@ -3,7 +3,7 @@
 //! order (1:1s by the midnight of their day, so a back-dated one sorts into place).
 
 use super::keys::{self, KeyIds};
-use super::{date_key, SledStore, CHECKINS, FIRES, ONE_ON_ONES, WINS};
+use super::{SledStore, CHECKINS, FIRES, ONE_ON_ONES, WINS};
 use crate::domain::checkin::{CheckIn, Fire, Win};
 use crate::domain::ids::{Scope, UserId};
 use crate::domain::team::OneOnOne;
@@ -48,7 +48,7 @@ impl Histories for SledStore {
             &self.one_on_ones,
             ONE_ON_ONES,
             scope,
-            date_key(one_on_one.date),
+            keys::date_key(one_on_one.date),
             one_on_one,
         )
     }

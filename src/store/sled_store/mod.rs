@@ -31,7 +31,7 @@ use super::rows::valid::Checked;
 use super::rows::RowLog;
 use crate::domain::ids::Scope;
 use crate::store::{Durability, DurableFuture, Result, StoreError, StoreStats};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use flusher::Flusher;
 pub use flusher::{FlushError, FlushStats};
 use keys::KeyIds;
@@ -252,11 +252,6 @@ impl Durability for SledStore {
         let flushed = self.flusher.wait_async();
         Box::pin(async move { Ok(flushed.await?) })
     }
-}
-
-/// A local date as a key instant: its midnight in UTC. Only the order matters.
-fn date_key(date: NaiveDate) -> DateTime<Utc> {
-    date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
 /// Creates a missing data directory (and missing parents) readable by the owner only: it
